@@ -1,0 +1,2 @@
+//! The `mlops` command line.
+fn main() {}

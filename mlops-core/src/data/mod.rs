@@ -1,0 +1,21 @@
+//! Typed tabular data: [`Frame`], its columns, and CSV reading.
+
+mod column;
+mod csv_reader;
+mod frame;
+
+pub use column::{
+    CategoricalColumn, Column, ColumnType, MISSING_CODE, NumericColumn, Value,
+};
+pub use csv_reader::{
+    CsvChunks, CsvOutcome, CsvReader, DEFAULT_INFER_ROWS, DEFAULT_MISSING, RejectedRow,
+};
+pub use frame::{Field, Frame, Schema};
+
+impl Frame {
+    /// Reads a CSV file strictly with inferred types; see [`CsvReader`] for
+    /// options.
+    pub fn read_csv(path: impl AsRef<std::path::Path>) -> crate::Result<Frame> {
+        CsvReader::new().read_path(path).map(|o| o.frame)
+    }
+}

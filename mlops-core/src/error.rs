@@ -1,0 +1,115 @@
+//! The one error type of `mlops-core`.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `mlops-core`.
+///
+/// Variants carry the context a user needs to act on the error: the file, the
+/// 1-based line and the column name for data errors, the offending name for
+/// spec errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A CSV cell does not fit the type of its column.
+    #[error("{file}:{line}: column `{column}`: {reason}")]
+    BadCell {
+        /// The file (or source name) being read.
+        file: String,
+        /// 1-based line number of the record.
+        line: u64,
+        /// The column name.
+        column: String,
+        /// What is wrong with the cell.
+        reason: String,
+    },
+
+    /// A CSV record has the wrong number of fields.
+    #[error("{file}:{line}: record has {found} fields, the header has {expected}")]
+    RaggedRow {
+        /// The file (or source name) being read.
+        file: String,
+        /// 1-based line number of the record.
+        line: u64,
+        /// Number of fields in the header.
+        expected: usize,
+        /// Number of fields found.
+        found: usize,
+    },
+
+    /// The CSV input is malformed in a way that is not tied to one cell.
+    #[error("{file}:{line}: {reason}")]
+    Csv {
+        /// The file (or source name) being read.
+        file: String,
+        /// 1-based line number, 0 when unknown.
+        line: u64,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A column named by the caller does not exist.
+    #[error("column `{column}` not found")]
+    ColumnNotFound {
+        /// The missing column.
+        column: String,
+    },
+
+    /// A column exists but has the wrong type for the requested use.
+    #[error("column `{column}` is {found}, expected {expected}")]
+    ColumnType {
+        /// The column.
+        column: String,
+        /// The type the caller needed.
+        expected: &'static str,
+        /// The type the column has.
+        found: &'static str,
+    },
+
+    /// Columns (or a row and a schema) disagree in length or shape.
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+
+    /// A feature specification is invalid or does not fit the data.
+    #[error("invalid feature spec: {0}")]
+    InvalidSpec(String),
+
+    /// A configuration value is out of range.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// A value fed to a transform is unusable (non-finite, wrong kind).
+    #[error("column `{column}`: {reason}")]
+    BadValue {
+        /// The column.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// Parsing a TOML or JSON document failed.
+    #[error("cannot parse {what}: {reason}")]
+    Parse {
+        /// What was being parsed (file name or description).
+        what: String,
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,17 @@
+//! `mlops-core`: the foundation of the `mlops` SDK.
+//!
+//! - [`data`]: [`Frame`](data::Frame), a typed columnar table, and CSV reading.
+//! - [`features`]: declarative feature pipelines fitted on training rows.
+//! - [`seed`]: explicit seeds and the random generators derived from them.
+//! - [`fingerprint`]: stable digests of data, specs and fitted pipelines.
+//! - [`synth`]: a seeded synthetic churn data generator.
+#![warn(missing_docs)]
+
+pub mod data;
+mod error;
+
+
+pub mod seed;
+
+
+pub use error::{Error, Result};
