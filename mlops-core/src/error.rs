@@ -101,6 +101,31 @@ pub enum Error {
         reason: String,
     },
 
+    /// A persisted record is unreadable: truncated, wrong magic, bad
+    /// checksum or undecodable payload.
+    #[error("corrupt {what}: {reason}")]
+    Corrupt {
+        /// The record or file.
+        what: String,
+        /// What check failed.
+        reason: String,
+    },
+
+    /// A persisted record or store was written by a newer format version.
+    #[error("{what} has format version {found}, this build reads up to {supported}")]
+    IncompatibleFormat {
+        /// The record or file.
+        what: String,
+        /// Version found on disk.
+        found: u32,
+        /// Newest version this build supports.
+        supported: u32,
+    },
+
+    /// The storage backend failed.
+    #[error("store backend error: {0}")]
+    Backend(String),
+
     /// Parsing a TOML or JSON document failed.
     #[error("cannot parse {what}: {reason}")]
     Parse {

@@ -10,8 +10,7 @@
 pub mod data;
 mod error;
 
-
 pub mod seed;
-
+pub mod store;
 
 pub use error::{Error, Result};

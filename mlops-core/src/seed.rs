@@ -96,10 +96,12 @@ mod tests {
             Seed(42).derive("model").0,
             Seed(u64::MAX).derive("").0,
         ];
-        let draws: Vec<u64> = (0..3).map({
-            let mut rng = Seed(42).rng();
-            move |_| rng.r#gen::<u64>()
-        }).collect();
+        let draws: Vec<u64> = (0..3)
+            .map({
+                let mut rng = Seed(42).rng();
+                move |_| rng.r#gen::<u64>()
+            })
+            .collect();
         let float: f64 = Seed(7).rng().r#gen();
         let golden = format!("{derived:?} {draws:?} {float:?}");
         assert_eq!(golden, GOLDEN, "seed derivation or generator changed");

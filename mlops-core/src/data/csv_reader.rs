@@ -33,7 +33,7 @@ pub struct RejectedRow {
 
 /// The result of a read: the frame and the rows set aside (always empty in
 /// strict mode, where the first bad row is an error).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CsvOutcome {
     /// The rows that were read.
     pub frame: Frame,
@@ -170,18 +170,15 @@ impl CsvReader {
         source: &str,
         rows_per_chunk: usize,
     ) -> Result<CsvChunks<R>> {
-        CsvChunks::open(self.clone(), reader, source.to_owned(), rows_per_chunk.max(1))
+        CsvChunks::open(
+            self.clone(),
+            reader,
+            source.to_owned(),
+            rows_per_chunk.max(1),
+        )
     }
 }
 
-impl Default for CsvOutcome {
-    fn default() -> Self {
-        Self {
-            frame: Frame::default(),
-            rejected: Vec::new(),
-        }
-    }
-}
 
 /// A CSV source read chunk by chunk with one fixed schema, from
 /// [`CsvReader::chunks`] or [`CsvReader::chunks_path`].
@@ -355,7 +352,15 @@ impl<R: Read> CsvChunks<R> {
             }
             let line = rec.position().map_or(0, |p| p.line());
             scratch.clear();
-            match parse_record(&self.opts, &self.source, &self.headers, &self.types, &rec, line, &mut scratch) {
+            match parse_record(
+                &self.opts,
+                &self.source,
+                &self.headers,
+                &self.types,
+                &rec,
+                line,
+                &mut scratch,
+            ) {
                 Ok(whole) => {
                     for (col, cell) in columns.iter_mut().zip(scratch.drain(..)) {
                         match (col, cell) {

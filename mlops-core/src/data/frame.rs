@@ -216,14 +216,16 @@ impl Frame {
     /// Appends the rows of `other`, which must have the same schema.
     pub fn vstack(&self, other: &Frame) -> Result<Self> {
         if self.schema() != other.schema() {
-            return Err(Error::Shape("cannot stack frames with different schemas".into()));
+            return Err(Error::Shape(
+                "cannot stack frames with different schemas".into(),
+            ));
         }
         let mut cols = Vec::with_capacity(self.n_cols());
         for ((name, a), b) in self.columns().zip(&other.columns) {
             let col = match (a, b) {
-                (Column::Numeric(a), Column::Numeric(b)) => Column::Numeric(NumericColumn::from_raw(
-                    a.raw().iter().chain(b.raw()).copied().collect(),
-                )),
+                (Column::Numeric(a), Column::Numeric(b)) => Column::Numeric(
+                    NumericColumn::from_raw(a.raw().iter().chain(b.raw()).copied().collect()),
+                ),
                 (Column::Categorical(a), Column::Categorical(b)) => {
                     Column::Categorical(CategoricalColumn::from_options(a.iter().chain(b.iter())))
                 }

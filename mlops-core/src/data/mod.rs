@@ -4,9 +4,7 @@ mod column;
 mod csv_reader;
 mod frame;
 
-pub use column::{
-    CategoricalColumn, Column, ColumnType, MISSING_CODE, NumericColumn, Value,
-};
+pub use column::{CategoricalColumn, Column, ColumnType, MISSING_CODE, NumericColumn, Value};
 pub use csv_reader::{
     CsvChunks, CsvOutcome, CsvReader, DEFAULT_INFER_ROWS, DEFAULT_MISSING, RejectedRow,
 };
