@@ -33,7 +33,7 @@ impl std::fmt::Display for ColumnType {
 
 /// A numeric column. A missing cell is stored as NaN and read back as `None`:
 /// NaN never stands for a value, so "missing" is always explicit at the API.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct NumericColumn {
     values: Vec<f64>,
 }
@@ -97,13 +97,25 @@ impl NumericColumn {
     }
 }
 
+/// Cell-by-cell equality where two missing cells are equal.
+impl PartialEq for NumericColumn {
+    fn eq(&self, other: &Self) -> bool {
+        self.values.len() == other.values.len()
+            && self
+                .values
+                .iter()
+                .zip(&other.values)
+                .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
+    }
+}
+
 /// Code of a missing cell in a [`CategoricalColumn`].
 pub const MISSING_CODE: u32 = u32::MAX;
 
 /// A categorical (string) column, dictionary-encoded: each cell is a code into
 /// [`CategoricalColumn::dictionary`], in first-seen order, or
 /// [`MISSING_CODE`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CategoricalColumn {
     codes: Vec<u32>,
     dictionary: Vec<String>,
@@ -203,6 +215,13 @@ impl CategoricalColumn {
         }
         col.finish();
         col
+    }
+}
+
+/// Equality of the cell values, whatever the dictionary order.
+impl PartialEq for CategoricalColumn {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 

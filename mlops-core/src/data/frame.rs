@@ -47,13 +47,35 @@ impl Schema {
 /// assert_eq!(frame.numeric("tenure")?.get(1), None);
 /// # Ok::<(), mlops_core::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct Frame {
     names: Vec<String>,
     columns: Vec<Column>,
     n_rows: usize,
     #[serde(skip)]
     index: HashMap<String, usize>,
+}
+
+/// Frames are equal when they have the same column names, types and cell
+/// values (missing equals missing).
+impl PartialEq for Frame {
+    fn eq(&self, other: &Self) -> bool {
+        self.names == other.names && self.columns == other.columns
+    }
+}
+
+/// Shows the shape and schema, not the cells.
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Frame({} rows; ", self.n_rows)?;
+        for (i, (name, col)) in self.columns().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name}: {}", col.column_type())?;
+        }
+        f.write_str(")")
+    }
 }
 
 impl Frame {
