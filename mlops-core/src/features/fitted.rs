@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 
 use super::categorical::{Lookup, choose_categories};
@@ -18,7 +18,7 @@ pub const UNKNOWN_CATEGORY: &str = "<unknown>";
 
 /// Rows processed together by [`FittedFeatures::transform`]: each feature
 /// loops over a block that stays in cache.
-const BLOCK_ROWS: usize = 512;
+const BLOCK_ROWS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct FittedNumeric {
@@ -504,11 +504,36 @@ impl FittedFeatures {
     ///
     /// Missing values are imputed, unseen categories land in the unknown
     /// bucket; an infinite numeric value is [`Error::BadValue`].
+    ///
+    /// Allocates the matrix; to reuse one buffer across batches (a large
+    /// fresh allocation costs page faults that can exceed the transform
+    /// itself), use [`transform_into`](Self::transform_into).
     pub fn transform(&self, frame: &Frame) -> Result<Array2<f64>> {
+        let mut out = Array2::zeros((frame.n_rows(), self.n_outputs()));
+        self.transform_into(frame, out.view_mut())?;
+        Ok(out)
+    }
+
+    /// Like [`transform`](Self::transform), into a caller's row-major
+    /// (standard layout) `n_rows x n_outputs` matrix, which is fully
+    /// overwritten. A wrong shape or layout is [`Error::Shape`].
+    pub fn transform_into(&self, frame: &Frame, mut out: ArrayViewMut2<'_, f64>) -> Result<()> {
         let _span = tracing::debug_span!("features.transform", rows = frame.n_rows()).entered();
-        let columns = self.resolve(frame)?;
         let n = frame.n_rows();
         let width = self.n_outputs();
+        if out.dim() != (n, width) {
+            return Err(Error::Shape(format!(
+                "transform_into needs a {n} x {width} matrix, got {} x {}",
+                out.nrows(),
+                out.ncols()
+            )));
+        }
+        let Some(buf) = out.as_slice_mut() else {
+            return Err(Error::Shape(
+                "transform_into needs a contiguous row-major matrix".into(),
+            ));
+        };
+        let columns = self.resolve(frame)?;
         // Categorical columns: frame dictionary code -> output slot, once.
         let mut slot_maps: Vec<Vec<u32>> = Vec::with_capacity(self.steps.len());
         for step in &self.steps {
@@ -533,10 +558,11 @@ impl FittedFeatures {
         let raw = |i: usize| columns[i].as_numeric().map_or(&[][..], |c| c.raw());
         let cell = |i: usize, r: usize| raw(i).get(r).copied().filter(|v| !v.is_nan());
 
-        let mut buf = vec![0.0; n * width];
         for start in (0..n).step_by(BLOCK_ROWS) {
             let end = (start + BLOCK_ROWS).min(n);
             let block = &mut buf[start * width..end * width];
+            // One-hot blocks only set their hot slot.
+            block.fill(0.0);
             for (step, slots) in self.steps.iter().zip(&slot_maps) {
                 match step {
                     Step::Numeric { input, out, map } => {
@@ -600,7 +626,7 @@ impl FittedFeatures {
                 }
             }
         }
-        Array2::from_shape_vec((n, width), buf).map_err(|e| Error::Shape(e.to_string()))
+        Ok(())
     }
 
     /// The frame's input columns, checked for presence, type and infinite

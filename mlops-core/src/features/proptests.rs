@@ -160,6 +160,12 @@ proptest! {
                     r, j, fitted.output_names()[j], a, b);
             }
         }
+        // A reused, dirty buffer gives the same matrix.
+        let mut reused = ndarray::Array2::from_elem(matrix.dim(), f64::NAN);
+        fitted.transform_into(&test, reused.view_mut()).unwrap();
+        prop_assert!(reused == matrix);
+        let mut wrong = ndarray::Array2::zeros((test.n_rows() + 1, fitted.n_outputs()));
+        prop_assert!(matches!(fitted.transform_into(&test, wrong.view_mut()), Err(Error::Shape(_))));
         // Serde round trip keeps the transform.
         let back: FittedFeatures = rmp_serde::from_slice(&rmp_serde::to_vec(&fitted).unwrap()).unwrap();
         prop_assert!(back.transform(&test).unwrap() == matrix);

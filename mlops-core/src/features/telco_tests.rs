@@ -110,12 +110,12 @@ fn fit_on_the_whole_file() {
     }
 
     // Standardised on the training rows: mean 0, population std 1.
-    for j in 0..4 {
+    for (j, name) in NUMERIC.iter().enumerate() {
         let col = x.column(j);
         let mean = col.mean().unwrap();
         let std = col.std(0.0);
-        assert!(mean.abs() < 1e-12, "{}: mean {mean}", NUMERIC[j]);
-        assert!((std - 1.0).abs() < 1e-12, "{}: std {std}", NUMERIC[j]);
+        assert!(mean.abs() < 1e-12, "{name}: mean {mean}");
+        assert!((std - 1.0).abs() < 1e-12, "{name}: std {std}");
     }
     // Exactly one hot per categorical block, never the unknown bucket here.
     let names = fitted.output_names();
