@@ -16,7 +16,7 @@ fn arb_frame(max_rows: usize) -> impl Strategy<Value = Frame> {
     (1..max_rows).prop_flat_map(|rows| {
         let num = |lo: f64, hi: f64| {
             proptest::collection::vec(
-                proptest::option::weighted(0.85, prop_oneof![Just(0.0), lo..hi]),
+                proptest::option::weighted(0.85, prop_oneof![1 => Just(0.0), 4 => lo..hi]),
                 rows,
             )
         };
@@ -247,6 +247,13 @@ proptest! {
         prop_assert!(matches!(err, Error::InvalidSpec(_)));
         prop_assert!(err.to_string().contains(want), "{} lacks {}", err, want);
     }
+}
+
+#[test]
+fn fitted_features_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<FittedFeatures>();
+    assert_send_sync::<FeatureSpec>();
 }
 
 #[test]
