@@ -46,8 +46,36 @@ pub(crate) fn choose_categories(
 /// unknown slot but are not "unknown" (they were seen in training).
 #[derive(Debug, Clone)]
 pub(crate) enum Lookup {
-    Small(Vec<(Box<str>, u32)>),
+    Small(Vec<SmallEntry>),
     Hashed(FxHashMap<Box<str>, u32>),
+}
+
+/// A category with its length and first 8 bytes as an integer, so a scan
+/// rejects most candidates with two integer compares instead of a memcmp.
+#[derive(Debug, Clone)]
+pub(crate) struct SmallEntry {
+    len: usize,
+    prefix: u64,
+    slot: u32,
+    text: Box<str>,
+}
+
+/// The first (up to) 8 bytes, zero-padded, as a little-endian integer.
+#[inline]
+fn prefix(bytes: &[u8]) -> u64 {
+    // A byte loop: copy_from_slice of a variable length calls memmove.
+    let mut v = 0u64;
+    for (i, &b) in bytes.iter().take(8).enumerate() {
+        v |= u64::from(b) << (8 * i);
+    }
+    v
+}
+
+/// Equal bytes after the first 8 (lengths already equal), compared inline:
+/// the tails are short and a memcmp call costs more than the loop.
+#[inline]
+fn same_tail(a: &[u8], b: &[u8]) -> bool {
+    a.iter().zip(b).skip(8).all(|(x, y)| x == y)
 }
 
 impl Lookup {
@@ -58,12 +86,21 @@ impl Lookup {
         let entries = kept
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.as_str().into(), i as u32))
-            .chain(rare.iter().map(|s| (s.as_str().into(), unknown)));
+            .map(|(i, s)| (s.as_str(), i as u32))
+            .chain(rare.iter().map(|s| (s.as_str(), unknown)));
         if kept.len() + rare.len() <= LINEAR_SCAN_MAX {
-            Lookup::Small(entries.collect())
+            Lookup::Small(
+                entries
+                    .map(|(s, slot)| SmallEntry {
+                        len: s.len(),
+                        prefix: prefix(s.as_bytes()),
+                        slot,
+                        text: s.into(),
+                    })
+                    .collect(),
+            )
         } else {
-            Lookup::Hashed(entries.collect())
+            Lookup::Hashed(entries.map(|(s, slot)| (s.into(), slot)).collect())
         }
     }
 
@@ -71,10 +108,18 @@ impl Lookup {
     #[inline]
     pub(crate) fn get(&self, category: &str) -> Option<u32> {
         match self {
-            Lookup::Small(entries) => entries
-                .iter()
-                .find(|(s, _)| s.as_ref() == category)
-                .map(|(_, slot)| *slot),
+            Lookup::Small(entries) => {
+                let bytes = category.as_bytes();
+                let (len, p) = (bytes.len(), prefix(bytes));
+                entries
+                    .iter()
+                    .find(|e| {
+                        e.len == len
+                            && e.prefix == p
+                            && (len <= 8 || same_tail(e.text.as_bytes(), bytes))
+                    })
+                    .map(|e| e.slot)
+            }
             Lookup::Hashed(map) => map.get(category).copied(),
         }
     }
@@ -121,5 +166,17 @@ mod tests {
         assert_eq!(small.get("c02"), Some(2));
         assert_eq!(small.get("r"), Some(3));
         assert_eq!(small.get("c07"), None);
+        // Long strings that share the 8-byte prefix and the length.
+        let long = vec![
+            "abcdefgh-1".to_owned(),
+            "abcdefgh-2".to_owned(),
+            "abcdefgh".to_owned(),
+        ];
+        let l = Lookup::new(&long, &[]);
+        assert_eq!(l.get("abcdefgh-2"), Some(1));
+        assert_eq!(l.get("abcdefgh"), Some(2));
+        assert_eq!(l.get("abcdefgh-3"), None);
+        assert_eq!(l.get("abcdefg"), None);
+        assert_eq!(l.get(""), None);
     }
 }

@@ -702,9 +702,11 @@ impl FittedFeatures {
                             ));
                         }
                     };
-                    let block = &mut out[*o..*o + *width];
-                    block.fill(0.0);
-                    block[slot as usize] = 1.0;
+                    // One pass writing 0/1: blocks are a few slots, and a
+                    // fill() becomes a memset call that costs more.
+                    for (i, v) in out[*o..*o + *width].iter_mut().enumerate() {
+                        *v = if i == slot as usize { 1.0 } else { 0.0 };
+                    }
                 }
                 Step::Ratio { a, b, out: o, map } => {
                     let (a, b) = (self.number(row, *a)?, self.number(row, *b)?);
