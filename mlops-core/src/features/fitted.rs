@@ -517,7 +517,10 @@ impl FittedFeatures {
     /// Like [`transform`](Self::transform), into a caller's row-major
     /// (standard layout) `n_rows x n_outputs` matrix, which is fully
     /// overwritten. A wrong shape or layout is [`Error::Shape`].
-    pub fn transform_into(&self, frame: &Frame, mut out: ArrayViewMut2<'_, f64>) -> Result<()> {
+    ///
+    /// Returns the number of categorical cells whose category was never seen
+    /// at fit (as [`transform_row`](Self::transform_row) does per record).
+    pub fn transform_into(&self, frame: &Frame, mut out: ArrayViewMut2<'_, f64>) -> Result<usize> {
         let _span = tracing::debug_span!("features.transform", rows = frame.n_rows()).entered();
         let n = frame.n_rows();
         let width = self.n_outputs();
@@ -547,7 +550,9 @@ impl FittedFeatures {
                     Column::Categorical(c) => c
                         .dictionary()
                         .iter()
-                        .map(|s| lookup.get(s).unwrap_or(*width as u32 - 1))
+                        // `width` (one past the unknown slot) marks a
+                        // category unseen at fit, so it can be counted.
+                        .map(|s| lookup.get(s).unwrap_or(*width as u32))
                         .collect(),
                     Column::Numeric(_) => Vec::new(),
                 },
@@ -558,6 +563,7 @@ impl FittedFeatures {
         let raw = |i: usize| columns[i].as_numeric().map_or(&[][..], |c| c.raw());
         let cell = |i: usize, r: usize| raw(i).get(r).copied().filter(|v| !v.is_nan());
 
+        let mut unseen = 0;
         for start in (0..n).step_by(BLOCK_ROWS) {
             let end = (start + BLOCK_ROWS).min(n);
             let block = &mut buf[start * width..end * width];
@@ -588,7 +594,8 @@ impl FittedFeatures {
                             } else {
                                 slots.get(code as usize).copied().unwrap_or(unknown)
                             };
-                            row[*out + slot as usize] = 1.0;
+                            unseen += usize::from(slot > unknown);
+                            row[*out + slot.min(unknown) as usize] = 1.0;
                         }
                     }
                     Step::Ratio { a, b, out, map } => {
@@ -626,7 +633,13 @@ impl FittedFeatures {
                 }
             }
         }
-        Ok(())
+        if unseen > 0 {
+            tracing::debug!(
+                unseen,
+                "categories unseen at fit sent to the unknown bucket"
+            );
+        }
+        Ok(unseen)
     }
 
     /// The frame's input columns, checked for presence, type and infinite

@@ -152,8 +152,9 @@ proptest! {
         let matrix = fitted.transform(&test).unwrap();
         prop_assert_eq!(matrix.dim(), (test.n_rows(), fitted.n_outputs()));
         let mut out = vec![f64::NAN; fitted.n_outputs()];
+        let mut unseen_by_rows = 0;
         for r in 0..test.n_rows() {
-            fitted.transform_row(&record(&fitted, &test, r), &mut out).unwrap();
+            unseen_by_rows += fitted.transform_row(&record(&fitted, &test, r), &mut out).unwrap();
             for (j, (a, b)) in matrix.row(r).iter().zip(&out).enumerate() {
                 prop_assert!(a.to_bits() == b.to_bits(),
                     "row {} output {} ({}): transform {} vs transform_row {}",
@@ -162,8 +163,9 @@ proptest! {
         }
         // A reused, dirty buffer gives the same matrix.
         let mut reused = ndarray::Array2::from_elem(matrix.dim(), f64::NAN);
-        fitted.transform_into(&test, reused.view_mut()).unwrap();
+        let unseen = fitted.transform_into(&test, reused.view_mut()).unwrap();
         prop_assert!(reused == matrix);
+        prop_assert_eq!(unseen, unseen_by_rows);
         let mut wrong = ndarray::Array2::zeros((test.n_rows() + 1, fitted.n_outputs()));
         prop_assert!(matches!(fitted.transform_into(&test, wrong.view_mut()), Err(Error::Shape(_))));
         // Serde round trip keeps the transform.
