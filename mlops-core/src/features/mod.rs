@@ -3,7 +3,10 @@
 //! resulting [`FittedFeatures`] transforms a whole [`Frame`](crate::data::Frame)
 //! into an `ndarray` matrix or one record into a caller's buffer without
 //! allocating. Training, batch scoring and serving run this same code, so
-//! there is no training/serving skew.
+//! there is no training/serving skew. Batch code that transforms chunk after
+//! chunk should reuse one matrix with [`FittedFeatures::transform_into`]:
+//! a fresh multi-hundred-megabyte allocation costs more in page faults than
+//! the transform itself.
 //!
 //! Output layout: numeric features (one output each), then one-hot blocks
 //! (`column=category` for each kept category sorted by string, then
