@@ -134,6 +134,16 @@ pub enum Error {
         /// The parser's message.
         reason: String,
     },
+
+    // --- features ---
+    /// A row has no value in the target column.
+    #[error("target column `{column}` is missing at row {row} (0-based)")]
+    MissingTarget {
+        /// The target column.
+        column: String,
+        /// 0-based row index in the frame.
+        row: usize,
+    },
 }
 
 /// `Result` with [`Error`].

@@ -9,6 +9,8 @@
 
 pub mod data;
 mod error;
+pub mod features;
+pub mod fingerprint;
 
 pub mod seed;
 pub mod store;
