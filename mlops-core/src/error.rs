@@ -134,6 +134,17 @@ pub enum Error {
         /// The parser's message.
         reason: String,
     },
+
+    // --- synth ---
+    /// Writing generated data to a stream failed.
+    #[error("cannot write {target}: {source}")]
+    Write {
+        /// What was being written.
+        target: String,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// `Result` with [`Error`].

@@ -12,5 +12,6 @@ mod error;
 
 pub mod seed;
 pub mod store;
+pub mod synth;
 
 pub use error::{Error, Result};
