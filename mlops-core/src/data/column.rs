@@ -1,7 +1,7 @@
 //! Typed columns: numeric (f64 with explicit missing values) and categorical
 //! (dictionary-encoded strings).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -95,6 +95,11 @@ impl NumericColumn {
             values: rows.iter().map(|&r| self.values[r]).collect(),
         }
     }
+
+    /// Appends the cells of `other`.
+    pub(crate) fn append(&mut self, other: NumericColumn) {
+        self.values.extend(other.values);
+    }
 }
 
 /// Code of a missing cell in a [`CategoricalColumn`].
@@ -108,7 +113,8 @@ pub struct CategoricalColumn {
     codes: Vec<u32>,
     dictionary: Vec<String>,
     #[serde(skip)]
-    lookup: HashMap<String, u32>,
+    // Probed once per cell while reading: a fast non-cryptographic hash.
+    lookup: FxHashMap<String, u32>,
 }
 
 impl CategoricalColumn {
@@ -122,7 +128,7 @@ impl CategoricalColumn {
         for v in values {
             col.push(v.as_ref().map(|s| s.as_ref()));
         }
-        col.lookup = HashMap::new();
+        col.lookup = FxHashMap::default();
         col
     }
 
@@ -191,9 +197,34 @@ impl CategoricalColumn {
         self.codes.push(code);
     }
 
+    /// Appends the cells of `other` (built separately, from a later part of
+    /// the same source) before [`CategoricalColumn::finish`]: codes are
+    /// remapped so the dictionary stays in first-appearance order.
+    pub(crate) fn append(&mut self, other: CategoricalColumn) {
+        let remap: Vec<u32> = other
+            .dictionary
+            .into_iter()
+            .map(|s| match self.lookup.get(&s) {
+                Some(&c) => c,
+                None => {
+                    let c = self.dictionary.len() as u32;
+                    self.lookup.insert(s.clone(), c);
+                    self.dictionary.push(s);
+                    c
+                }
+            })
+            .collect();
+        self.codes.extend(
+            other
+                .codes
+                .iter()
+                .map(|&c| remap.get(c as usize).copied().unwrap_or(MISSING_CODE)),
+        );
+    }
+
     /// Drops the build-time lookup table once a column is complete.
     pub(crate) fn finish(&mut self) {
-        self.lookup = HashMap::new();
+        self.lookup = FxHashMap::default();
     }
 
     pub(crate) fn take(&self, rows: &[usize]) -> Self {
