@@ -1,6 +1,9 @@
 //! `mlops data ...` through the real binary: the output contract (JSON on
 //! stdout, one-line errors on stderr, exit codes).
 
+// Helpers outside #[test] fns unwrap too: failing loudly is their job.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -1,6 +1,9 @@
 //! `Frame::describe` on the Telco file against pandas/numpy reference values
 //! written by `scripts/fixtures/describe_reference.py`.
 
+// Helpers outside #[test] fns unwrap too: failing loudly is their job.
+#![allow(clippy::unwrap_used)]
+
 use mlops_core::data::{ColumnType, Frame};
 use serde_json::Value;
 

@@ -1,6 +1,9 @@
 //! The synthetic churn generator: determinism, schema fidelity to the real
 //! Telco file, and a realistic churn signal.
 
+// Helpers outside #[test] fns unwrap too: failing loudly is their job.
+#![allow(clippy::unwrap_used)]
+
 use mlops_core::data::{CsvReader, Frame};
 use mlops_core::seed::Seed;
 use mlops_core::synth::{ChurnSynth, TELCO_COLUMNS};
