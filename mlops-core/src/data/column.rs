@@ -1,7 +1,10 @@
 //! Typed columns: numeric (f64 with explicit missing values) and categorical
 //! (dictionary-encoded strings).
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use serde::{Deserialize, Serialize};
 
@@ -108,13 +111,22 @@ pub const MISSING_CODE: u32 = u32::MAX;
 /// A categorical (string) column, dictionary-encoded: each cell is a code into
 /// [`CategoricalColumn::dictionary`], in first-seen order, or
 /// [`MISSING_CODE`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CategoricalColumn {
     codes: Vec<u32>,
     dictionary: Vec<String>,
+    /// Build-time index of `dictionary` as (hash, code) pairs: each new
+    /// string is allocated once, and growing the table never re-reads the
+    /// strings. Probed once per cell while reading.
     #[serde(skip)]
-    // Probed once per cell while reading: a fast non-cryptographic hash.
-    lookup: FxHashMap<String, u32>,
+    lookup: HashTable<(u64, u32)>,
+}
+
+// The lookup table is a build-time cache: equality is codes and dictionary.
+impl PartialEq for CategoricalColumn {
+    fn eq(&self, other: &Self) -> bool {
+        self.codes == other.codes && self.dictionary == other.dictionary
+    }
 }
 
 impl CategoricalColumn {
@@ -128,7 +140,7 @@ impl CategoricalColumn {
         for v in values {
             col.push(v.as_ref().map(|s| s.as_ref()));
         }
-        col.lookup = FxHashMap::default();
+        col.finish();
         col
     }
 
@@ -184,17 +196,25 @@ impl CategoricalColumn {
     pub(crate) fn push(&mut self, v: Option<&str>) {
         let code = match v {
             None => MISSING_CODE,
-            Some(s) => match self.lookup.get(s) {
-                Some(&c) => c,
-                None => {
-                    let c = self.dictionary.len() as u32;
-                    self.dictionary.push(s.to_owned());
-                    self.lookup.insert(s.to_owned(), c);
-                    c
-                }
-            },
+            Some(s) => self.intern(s, str::to_owned),
         };
         self.codes.push(code);
+    }
+
+    /// The code of `s`, adding it (made by `owned`) to the dictionary when new.
+    fn intern<S: AsRef<str>>(&mut self, s: S, owned: impl FnOnce(S) -> String) -> u32 {
+        let hash = FxBuildHasher.hash_one(s.as_ref());
+        let dictionary = &self.dictionary;
+        let found = self.lookup.find(hash, |&(h, c)| {
+            h == hash && dictionary.get(c as usize).map(String::as_str) == Some(s.as_ref())
+        });
+        if let Some(&(_, c)) = found {
+            return c;
+        }
+        let c = self.dictionary.len() as u32;
+        self.dictionary.push(owned(s));
+        self.lookup.insert_unique(hash, (hash, c), |&(h, _)| h);
+        c
     }
 
     /// Appends the cells of `other` (built separately, from a later part of
@@ -204,15 +224,7 @@ impl CategoricalColumn {
         let remap: Vec<u32> = other
             .dictionary
             .into_iter()
-            .map(|s| match self.lookup.get(&s) {
-                Some(&c) => c,
-                None => {
-                    let c = self.dictionary.len() as u32;
-                    self.lookup.insert(s.clone(), c);
-                    self.dictionary.push(s);
-                    c
-                }
-            })
+            .map(|s| self.intern(s, |s| s))
             .collect();
         self.codes.extend(
             other
@@ -224,7 +236,7 @@ impl CategoricalColumn {
 
     /// Drops the build-time lookup table once a column is complete.
     pub(crate) fn finish(&mut self) {
-        self.lookup = FxHashMap::default();
+        self.lookup = HashTable::new();
     }
 
     pub(crate) fn take(&self, rows: &[usize]) -> Self {
