@@ -105,6 +105,9 @@ impl NumericColumn {
     }
 }
 
+/// Dictionaries up to this size are searched by a scan instead of a hash.
+const SMALL_DICTIONARY: usize = 8;
+
 /// Code of a missing cell in a [`CategoricalColumn`].
 pub const MISSING_CODE: u32 = u32::MAX;
 
@@ -203,6 +206,16 @@ impl CategoricalColumn {
 
     /// The code of `s`, adding it (made by `owned`) to the dictionary when new.
     fn intern<S: AsRef<str>>(&mut self, s: S, owned: impl FnOnce(S) -> String) -> u32 {
+        // Most categorical columns have a handful of values: a scan (length
+        // first) beats hashing every cell.
+        if self.dictionary.len() <= SMALL_DICTIONARY
+            && let Some(c) = self
+                .dictionary
+                .iter()
+                .position(|d| d.as_str() == s.as_ref())
+        {
+            return c as u32;
+        }
         let hash = FxBuildHasher.hash_one(s.as_ref());
         let dictionary = &self.dictionary;
         let found = self.lookup.find(hash, |&(h, c)| {

@@ -690,14 +690,14 @@ fn parse_record<'r>(
         // on a char boundary.
         let range = rec.range(i).unwrap_or(0..0);
         let text = whole.get(range.clone()).unwrap_or("");
-        let trimmed = text.trim();
+        let (lead, trimmed) = trim(text);
         if opts.missing.contains(trimmed) {
             out.push(Cell::Missing);
             continue;
         }
         match ty {
             ColumnType::Categorical => {
-                let start = range.start + (text.len() - text.trim_start().len());
+                let start = range.start + lead;
                 out.push(Cell::Text(start..start + trimmed.len()));
             }
             ColumnType::Numeric => match trimmed.parse::<f64>() {
@@ -715,6 +715,19 @@ fn parse_record<'r>(
         }
     }
     Ok(whole)
+}
+
+/// `text.trim()` and the length trimmed at the start, with a fast path for
+/// the usual cell that starts and ends with a visible ASCII character
+/// (every Unicode space is either ASCII or starts with a byte >= 0x80).
+fn trim(text: &str) -> (usize, &str) {
+    let plain = |b: Option<&u8>| matches!(b, Some(&b) if b.is_ascii_graphic());
+    let bytes = text.as_bytes();
+    if plain(bytes.first()) && plain(bytes.last()) {
+        return (0, text);
+    }
+    let trimmed_start = text.trim_start();
+    (text.len() - trimmed_start.len(), trimmed_start.trim_end())
 }
 
 fn rejection(err: Error, rec: &csv::ByteRecord, line: u64) -> RejectedRow {
@@ -840,6 +853,25 @@ mod tests {
         let out = lenient.read_slice(data.as_bytes(), "t.csv", 4, 1).unwrap();
         let lines: Vec<u64> = out.rejected.iter().map(|r| r.line).collect();
         assert_eq!(lines, [122, 252]);
+    }
+
+    #[test]
+    fn trim_matches_str_trim() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a ",
+            "\tab\u{a0}",
+            "\u{a0}x",
+            "x\u{2003}",
+            "a b",
+            "\u{b}v",
+        ] {
+            let (lead, trimmed) = trim(text);
+            assert_eq!(trimmed, text.trim(), "{text:?}");
+            assert_eq!(lead, text.len() - text.trim_start().len(), "{text:?}");
+        }
     }
 
     proptest! {
