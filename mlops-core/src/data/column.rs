@@ -99,6 +99,10 @@ impl NumericColumn {
         }
     }
 
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        self.values.reserve(rows);
+    }
+
     /// Appends the cells of `other`.
     pub(crate) fn append(&mut self, other: NumericColumn) {
         self.values.extend(other.values);
@@ -202,6 +206,10 @@ impl CategoricalColumn {
             Some(s) => self.intern(s, str::to_owned),
         };
         self.codes.push(code);
+    }
+
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        self.codes.reserve(rows);
     }
 
     /// The code of `s`, adding it (made by `owned`) to the dictionary when new.

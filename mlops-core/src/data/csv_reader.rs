@@ -188,6 +188,18 @@ impl CsvReader {
             headers: &head.headers,
             types: &head.types,
         };
+        // Reserve each part's columns from the average record size seen
+        // during inference, to spare the reallocations of growing columns.
+        let avg_record = match (head.pending.front(), head.pending.back()) {
+            (Some(a), Some(b)) if head.pending.len() > 1 => {
+                let span = b
+                    .position()
+                    .map_or(0, |p| p.byte())
+                    .saturating_sub(a.position().map_or(0, |p| p.byte()));
+                (span / (head.pending.len() as u64 - 1)).max(1)
+            }
+            _ => 0,
+        };
         // The records read for type inference are parsed again in part 0.
         let results: Vec<Result<(RowSink, u64)>> = std::thread::scope(|scope| {
             let handles: Vec<_> = bounds
@@ -195,7 +207,11 @@ impl CsvReader {
                 .map(|w| {
                     let part = &body[w[0]..w[1]];
                     let ctx = &ctx;
-                    scope.spawn(move || parse_part(ctx, part))
+                    let hint = match avg_record {
+                        0 => 0,
+                        avg => (part.len() as u64 / avg + part.len() as u64 / avg / 16) as usize,
+                    };
+                    scope.spawn(move || parse_part(ctx, part, hint))
                 })
                 .collect();
             handles
@@ -501,6 +517,16 @@ impl RowSink {
         }
     }
 
+    /// Reserves room for `rows` more rows in every column.
+    fn reserve(&mut self, rows: usize) {
+        for col in &mut self.columns {
+            match col {
+                Column::Numeric(c) => c.reserve(rows),
+                Column::Categorical(c) => c.reserve(rows),
+            }
+        }
+    }
+
     /// Adds one record, or rejects it (lenient) or fails (strict).
     fn accept(&mut self, ctx: &ParseCtx<'_>, rec: &csv::ByteRecord) -> Result<()> {
         let line = rec.position().map_or(0, |p| p.line());
@@ -556,13 +582,14 @@ impl RowSink {
 
 /// Parses one part of a split body; returns the rows and the number of line
 /// feeds in the part (to number the lines of the next part).
-fn parse_part(ctx: &ParseCtx<'_>, part: &[u8]) -> Result<(RowSink, u64)> {
+fn parse_part(ctx: &ParseCtx<'_>, part: &[u8], rows_hint: usize) -> Result<(RowSink, u64)> {
     let mut inner = csv::ReaderBuilder::new()
         .delimiter(ctx.opts.delimiter)
         .has_headers(false)
         .flexible(true)
         .from_reader(part);
     let mut sink = RowSink::new(ctx.types);
+    sink.reserve(rows_hint);
     let mut rec = csv::ByteRecord::new();
     while inner
         .read_byte_record(&mut rec)
