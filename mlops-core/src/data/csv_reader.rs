@@ -278,12 +278,16 @@ impl CsvReader {
     }
 }
 
-/// The missing-value tokens, checked for every cell: a length gate first
-/// (tokens are short, most cells are not), then a fast non-cryptographic
-/// hash.
+/// The missing-value tokens, checked for every cell: a test on the cell's
+/// length first (tokens are short, most cells are not), then a scan of the
+/// few tokens, or a fast non-cryptographic hash when there are many.
 #[derive(Debug, Clone)]
 struct MissingTokens {
     tokens: FxHashSet<String>,
+    /// The tokens again, when few enough to scan.
+    few: Option<Vec<String>>,
+    /// Bit `n` set when a token has `n` bytes (`n < 64`).
+    lengths: u64,
     max_len: usize,
 }
 
@@ -291,11 +295,28 @@ impl MissingTokens {
     fn new(tokens: impl Iterator<Item = String>) -> Self {
         let tokens: FxHashSet<String> = tokens.collect();
         let max_len = tokens.iter().map(String::len).max().unwrap_or(0);
-        Self { tokens, max_len }
+        let lengths = tokens
+            .iter()
+            .filter(|t| t.len() < 64)
+            .fold(0u64, |bits, t| bits | 1 << t.len());
+        let few = (tokens.len() <= 8).then(|| tokens.iter().cloned().collect());
+        Self {
+            tokens,
+            few,
+            lengths,
+            max_len,
+        }
     }
 
     fn contains(&self, cell: &str) -> bool {
-        cell.len() <= self.max_len && self.tokens.contains(cell)
+        let n = cell.len();
+        if n > self.max_len || (n < 64 && self.lengths >> n & 1 == 0) {
+            return false;
+        }
+        match &self.few {
+            Some(few) => few.iter().any(|t| t.as_bytes() == cell.as_bytes()),
+            None => self.tokens.contains(cell),
+        }
     }
 }
 
@@ -899,6 +920,20 @@ mod tests {
             assert_eq!(trimmed, text.trim(), "{text:?}");
             assert_eq!(lead, text.len() - text.trim_start().len(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn missing_tokens_few_and_many() {
+        let few = MissingTokens::new(DEFAULT_MISSING.iter().map(|s| (*s).to_owned()));
+        for (cell, missing) in [("", true), ("NA", true), ("NaN", true), ("null", true)] {
+            assert_eq!(few.contains(cell), missing, "{cell:?}");
+        }
+        for cell in ["Yes", "No", "nan", "nulls", "N"] {
+            assert!(!few.contains(cell), "{cell:?}");
+        }
+        let many = MissingTokens::new((0..20).map(|i| format!("m{i}")).chain(["?".to_owned()]));
+        assert!(many.few.is_none());
+        assert!(many.contains("m19") && many.contains("?") && !many.contains("m20"));
     }
 
     proptest! {
