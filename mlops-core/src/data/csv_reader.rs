@@ -314,7 +314,10 @@ impl MissingTokens {
             return false;
         }
         match &self.few {
-            Some(few) => few.iter().any(|t| t.as_bytes() == cell.as_bytes()),
+            // Inline byte compare: tokens are a few bytes, a `memcmp` call is not.
+            Some(few) => few
+                .iter()
+                .any(|t| t.len() == n && t.bytes().zip(cell.bytes()).all(|(a, b)| a == b)),
             None => self.tokens.contains(cell),
         }
     }
