@@ -144,6 +144,17 @@ pub enum Error {
         /// 0-based row index in the frame.
         row: usize,
     },
+
+    // --- synth ---
+    /// Writing generated data to a stream failed.
+    #[error("cannot write {target}: {source}")]
+    Write {
+        /// What was being written.
+        target: String,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// `Result` with [`Error`].

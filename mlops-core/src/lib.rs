@@ -14,5 +14,6 @@ pub mod fingerprint;
 
 pub mod seed;
 pub mod store;
+pub mod synth;
 
 pub use error::{Error, Result};

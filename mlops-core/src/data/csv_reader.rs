@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use super::column::{CategoricalColumn, Column, ColumnType, NumericColumn};
@@ -66,7 +67,7 @@ pub struct CsvReader {
     overrides: HashMap<String, ColumnType>,
     infer_rows: Option<usize>,
     lenient: bool,
-    missing: HashSet<String>,
+    missing: MissingTokens,
 }
 
 impl Default for CsvReader {
@@ -84,7 +85,7 @@ impl CsvReader {
             overrides: HashMap::new(),
             infer_rows: Some(DEFAULT_INFER_ROWS),
             lenient: false,
-            missing: DEFAULT_MISSING.iter().map(|s| (*s).to_owned()).collect(),
+            missing: MissingTokens::new(DEFAULT_MISSING.iter().map(|s| (*s).to_owned())),
         }
     }
 
@@ -132,20 +133,118 @@ impl CsvReader {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.missing = tokens.into_iter().map(Into::into).collect();
+        self.missing = MissingTokens::new(tokens.into_iter().map(Into::into));
         self
     }
 
-    /// Reads a whole file.
+    /// Reads a whole file. Large files are parsed on several threads
+    /// (split at record boundaries); the result, errors and rejected rows
+    /// are the same as a sequential read.
     pub fn read_path(&self, path: impl AsRef<Path>) -> Result<CsvOutcome> {
-        let mut chunks = self.chunks_path(path, usize::MAX)?;
-        chunks.next_chunk().map(Option::unwrap_or_default)
+        let path = path.as_ref();
+        let data = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        self.read_slice(
+            &data,
+            &path.display().to_string(),
+            parallelism(),
+            MIN_PART_BYTES,
+        )
     }
 
     /// Reads a whole stream; `source` names it in error messages.
-    pub fn read<R: Read>(&self, reader: R, source: &str) -> Result<CsvOutcome> {
-        let mut chunks = self.chunks(reader, source, usize::MAX)?;
-        chunks.next_chunk().map(Option::unwrap_or_default)
+    pub fn read<R: Read>(&self, mut reader: R, source: &str) -> Result<CsvOutcome> {
+        let mut data = Vec::new();
+        reader.read_to_end(&mut data).map_err(|e| Error::Io {
+            path: source.into(),
+            source: e,
+        })?;
+        self.read_slice(&data, source, parallelism(), MIN_PART_BYTES)
+    }
+
+    /// Reads an in-memory CSV, splitting the body into up to `threads`
+    /// parts of at least `min_part` bytes parsed in parallel.
+    fn read_slice(
+        &self,
+        data: &[u8],
+        source: &str,
+        threads: usize,
+        min_part: usize,
+    ) -> Result<CsvOutcome> {
+        let mut head = self.chunks(data, source, usize::MAX)?;
+        let body = usize::try_from(head.body_start)
+            .ok()
+            .and_then(|start| data.get(start..))
+            .unwrap_or_default();
+        let bounds = split_points(body, threads, min_part);
+        if bounds.len() <= 2 {
+            return head.next_chunk().map(Option::unwrap_or_default);
+        }
+        let ctx = ParseCtx {
+            opts: self,
+            source,
+            headers: &head.headers,
+            types: &head.types,
+        };
+        // Reserve each part's columns from the average record size seen
+        // during inference, to spare the reallocations of growing columns.
+        let avg_record = match (head.pending.front(), head.pending.back()) {
+            (Some(a), Some(b)) if head.pending.len() > 1 => {
+                let span = b
+                    .position()
+                    .map_or(0, |p| p.byte())
+                    .saturating_sub(a.position().map_or(0, |p| p.byte()));
+                (span / (head.pending.len() as u64 - 1)).max(1)
+            }
+            _ => 0,
+        };
+        // The records read for type inference are parsed again in part 0.
+        let results: Vec<Result<(RowSink, u64)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = bounds
+                .windows(2)
+                .map(|w| {
+                    let part = &body[w[0]..w[1]];
+                    let ctx = &ctx;
+                    let hint = match avg_record {
+                        0 => 0,
+                        avg => (part.len() as u64 / avg + part.len() as u64 / avg / 16) as usize,
+                    };
+                    scope.spawn(move || parse_part(ctx, part, hint))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        // Parts count lines from 1; shift them to file lines, in file order,
+        // so the first bad row of the file is the one reported.
+        let mut line_offset = head.body_line.saturating_sub(1);
+        let mut merged: Option<RowSink> = None;
+        for result in results {
+            let (mut sink, newlines) = result.map_err(|e| shift_line(e, line_offset))?;
+            for r in &mut sink.rejected {
+                r.line += line_offset;
+            }
+            line_offset += newlines;
+            merged = Some(match merged {
+                None => sink,
+                Some(mut m) => {
+                    m.append(sink);
+                    m
+                }
+            });
+        }
+        let sink = merged.unwrap_or_else(|| RowSink::new(&head.types));
+        tracing::debug!(
+            source,
+            rows = sink.rows,
+            parts = bounds.len() - 1,
+            "csv read in parallel"
+        );
+        sink.finish(&head.headers)
     }
 
     /// Opens a file for chunked reading: every chunk holds at most
@@ -179,6 +278,51 @@ impl CsvReader {
     }
 }
 
+/// The missing-value tokens, checked for every cell: a test on the cell's
+/// length first (tokens are short, most cells are not), then a scan of the
+/// few tokens, or a fast non-cryptographic hash when there are many.
+#[derive(Debug, Clone)]
+struct MissingTokens {
+    tokens: FxHashSet<String>,
+    /// The tokens again, when few enough to scan.
+    few: Option<Vec<String>>,
+    /// Bit `n` set when a token has `n` bytes (`n < 64`).
+    lengths: u64,
+    max_len: usize,
+}
+
+impl MissingTokens {
+    fn new(tokens: impl Iterator<Item = String>) -> Self {
+        let tokens: FxHashSet<String> = tokens.collect();
+        let max_len = tokens.iter().map(String::len).max().unwrap_or(0);
+        let lengths = tokens
+            .iter()
+            .filter(|t| t.len() < 64)
+            .fold(0u64, |bits, t| bits | 1 << t.len());
+        let few = (tokens.len() <= 8).then(|| tokens.iter().cloned().collect());
+        Self {
+            tokens,
+            few,
+            lengths,
+            max_len,
+        }
+    }
+
+    fn contains(&self, cell: &str) -> bool {
+        let n = cell.len();
+        if n > self.max_len || (n < 64 && self.lengths >> n & 1 == 0) {
+            return false;
+        }
+        match &self.few {
+            // Inline byte compare: tokens are a few bytes, a `memcmp` call is not.
+            Some(few) => few
+                .iter()
+                .any(|t| t.len() == n && t.bytes().zip(cell.bytes()).all(|(a, b)| a == b)),
+            None => self.tokens.contains(cell),
+        }
+    }
+}
+
 /// A CSV source read chunk by chunk with one fixed schema, from
 /// [`CsvReader::chunks`] or [`CsvReader::chunks_path`].
 pub struct CsvChunks<R: Read> {
@@ -192,6 +336,9 @@ pub struct CsvChunks<R: Read> {
     rows_per_chunk: usize,
     done: bool,
     emitted: bool,
+    /// Byte offset and 1-based line where the records after the header start.
+    body_start: u64,
+    body_line: u64,
 }
 
 impl<R: Read> std::fmt::Debug for CsvChunks<R> {
@@ -253,6 +400,7 @@ impl<R: Read> CsvChunks<R> {
                 });
             }
         }
+        let body = inner.position().clone();
         let mut this = Self {
             opts,
             inner,
@@ -263,6 +411,8 @@ impl<R: Read> CsvChunks<R> {
             rows_per_chunk,
             done: false,
             emitted: false,
+            body_start: body.byte(),
+            body_line: body.line(),
         };
         this.infer()?;
         Ok(this)
@@ -325,20 +475,15 @@ impl<R: Read> CsvChunks<R> {
         if self.done {
             return Ok(None);
         }
-        let n = self.headers.len();
-        let mut columns: Vec<Column> = self
-            .types
-            .iter()
-            .map(|t| match t {
-                ColumnType::Numeric => Column::Numeric(NumericColumn::default()),
-                ColumnType::Categorical => Column::Categorical(CategoricalColumn::default()),
-            })
-            .collect();
-        let mut rejected = Vec::new();
-        let mut rows = 0usize;
-        let mut scratch: Vec<Cell> = Vec::with_capacity(n);
+        let ctx = ParseCtx {
+            opts: &self.opts,
+            source: &self.source,
+            headers: &self.headers,
+            types: &self.types,
+        };
+        let mut sink = RowSink::new(&self.types);
         let mut rec = csv::ByteRecord::new();
-        while rows < self.rows_per_chunk {
+        while sink.rows < self.rows_per_chunk {
             if let Some(r) = self.pending.pop_front() {
                 rec = r;
             } else if !self
@@ -349,50 +494,200 @@ impl<R: Read> CsvChunks<R> {
                 self.done = true;
                 break;
             }
-            let line = rec.position().map_or(0, |p| p.line());
-            scratch.clear();
-            match parse_record(
-                &self.opts,
-                &self.source,
-                &self.headers,
-                &self.types,
-                &rec,
-                line,
-                &mut scratch,
-            ) {
-                Ok(whole) => {
-                    for (col, cell) in columns.iter_mut().zip(scratch.drain(..)) {
-                        match (col, cell) {
-                            (Column::Numeric(c), Cell::Number(v)) => c.push(Some(v)),
-                            (Column::Numeric(c), _) => c.push(None),
-                            (Column::Categorical(c), Cell::Text(r)) => c.push(whole.get(r)),
-                            (Column::Categorical(c), _) => c.push(None),
-                        }
-                    }
-                    rows += 1;
-                }
-                Err(err) if self.opts.lenient => {
-                    scratch.clear();
-                    rejected.push(rejection(err, &rec, line));
-                }
-                Err(err) => return Err(err),
-            }
+            sink.accept(&ctx, &rec)?;
         }
         // The first chunk is returned even when empty, so a header-only file
         // still yields a frame with its schema.
-        if rows == 0 && rejected.is_empty() && self.done && self.emitted {
+        if sink.rows == 0 && sink.rejected.is_empty() && self.done && self.emitted {
             return Ok(None);
         }
         self.emitted = true;
-        for col in &mut columns {
+        let rows = sink.rows;
+        let outcome = sink.finish(&self.headers)?;
+        tracing::debug!(source = %self.source, rows, rejected = outcome.rejected.len(), "csv chunk read");
+        Ok(Some(outcome))
+    }
+}
+
+/// What a record is parsed against.
+struct ParseCtx<'a> {
+    opts: &'a CsvReader,
+    source: &'a str,
+    headers: &'a [String],
+    types: &'a [ColumnType],
+}
+
+/// Columns being filled row by row, plus the rows set aside.
+struct RowSink {
+    columns: Vec<Column>,
+    rejected: Vec<RejectedRow>,
+    rows: usize,
+    scratch: Vec<Cell>,
+}
+
+impl RowSink {
+    fn new(types: &[ColumnType]) -> Self {
+        Self {
+            columns: types
+                .iter()
+                .map(|t| match t {
+                    ColumnType::Numeric => Column::Numeric(NumericColumn::default()),
+                    ColumnType::Categorical => Column::Categorical(CategoricalColumn::default()),
+                })
+                .collect(),
+            rejected: Vec::new(),
+            rows: 0,
+            scratch: Vec::with_capacity(types.len()),
+        }
+    }
+
+    /// Reserves room for `rows` more rows in every column.
+    fn reserve(&mut self, rows: usize) {
+        for col in &mut self.columns {
+            match col {
+                Column::Numeric(c) => c.reserve(rows),
+                Column::Categorical(c) => c.reserve(rows),
+            }
+        }
+    }
+
+    /// Adds one record, or rejects it (lenient) or fails (strict).
+    fn accept(&mut self, ctx: &ParseCtx<'_>, rec: &csv::ByteRecord) -> Result<()> {
+        let line = rec.position().map_or(0, |p| p.line());
+        self.scratch.clear();
+        match parse_record(ctx, rec, line, &mut self.scratch) {
+            Ok(whole) => {
+                for (col, cell) in self.columns.iter_mut().zip(self.scratch.drain(..)) {
+                    match (col, cell) {
+                        (Column::Numeric(c), Cell::Number(v)) => c.push(Some(v)),
+                        (Column::Numeric(c), _) => c.push(None),
+                        (Column::Categorical(c), Cell::Text(r)) => c.push(whole.get(r)),
+                        (Column::Categorical(c), _) => c.push(None),
+                    }
+                }
+                self.rows += 1;
+                Ok(())
+            }
+            Err(err) if ctx.opts.lenient => {
+                self.rejected.push(rejection(err, rec, line));
+                Ok(())
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Appends the rows of a later part of the same file.
+    fn append(&mut self, other: RowSink) {
+        for (a, b) in self.columns.iter_mut().zip(other.columns) {
+            match (a, b) {
+                (Column::Numeric(a), Column::Numeric(b)) => a.append(b),
+                (Column::Categorical(a), Column::Categorical(b)) => a.append(b),
+                // Every part is built from the same types.
+                _ => {}
+            }
+        }
+        self.rejected.extend(other.rejected);
+        self.rows += other.rows;
+    }
+
+    fn finish(mut self, headers: &[String]) -> Result<CsvOutcome> {
+        for col in &mut self.columns {
             if let Column::Categorical(c) = col {
                 c.finish();
             }
         }
-        let frame = Frame::new(self.headers.iter().cloned().zip(columns).collect())?;
-        tracing::debug!(source = %self.source, rows, rejected = rejected.len(), "csv chunk read");
-        Ok(Some(CsvOutcome { frame, rejected }))
+        let frame = Frame::new(headers.iter().cloned().zip(self.columns).collect())?;
+        Ok(CsvOutcome {
+            frame,
+            rejected: self.rejected,
+        })
     }
+}
+
+/// Parses one part of a split body; returns the rows and the number of line
+/// feeds in the part (to number the lines of the next part).
+fn parse_part(ctx: &ParseCtx<'_>, part: &[u8], rows_hint: usize) -> Result<(RowSink, u64)> {
+    let mut inner = csv::ReaderBuilder::new()
+        .delimiter(ctx.opts.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(part);
+    let mut sink = RowSink::new(ctx.types);
+    sink.reserve(rows_hint);
+    let mut rec = csv::ByteRecord::new();
+    while inner
+        .read_byte_record(&mut rec)
+        .map_err(|e| csv_error(ctx.source, e))?
+    {
+        sink.accept(ctx, &rec)?;
+    }
+    Ok((sink, inner.position().line().saturating_sub(1)))
+}
+
+/// Adds `offset` to the line number an error carries.
+fn shift_line(err: Error, offset: u64) -> Error {
+    match err {
+        Error::BadCell {
+            file,
+            line,
+            column,
+            reason,
+        } => Error::BadCell {
+            file,
+            line: line + offset,
+            column,
+            reason,
+        },
+        Error::RaggedRow {
+            file,
+            line,
+            expected,
+            found,
+        } => Error::RaggedRow {
+            file,
+            line: line + offset,
+            expected,
+            found,
+        },
+        Error::Csv { file, line, reason } if line > 0 => Error::Csv {
+            file,
+            line: line + offset,
+            reason,
+        },
+        other => other,
+    }
+}
+
+/// Parts smaller than this are not worth a thread.
+const MIN_PART_BYTES: usize = 4 << 20;
+
+fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// Byte offsets `[0, .., body.len()]` that cut `body` into up to `parts`
+/// pieces at record boundaries (just after a line feed).
+///
+/// Only a body without any quote character is split: there every line feed
+/// ends a record and line numbers add up exactly. Quoted files are read on
+/// one thread (the csv parser's line count inside malformed quoting is not
+/// reproducible from a split point).
+fn split_points(body: &[u8], parts: usize, min_part: usize) -> Vec<usize> {
+    let parts = parts.min(body.len() / min_part.max(1)).max(1);
+    if parts == 1 || memchr::memchr(b'"', body).is_some() {
+        return vec![0, body.len()];
+    }
+    let mut bounds = vec![0];
+    let step = body.len() / parts;
+    for k in 1..parts {
+        let t = (k * step).max(bounds.last().copied().unwrap_or(0));
+        match body.get(t..).and_then(|rest| memchr::memchr(b'\n', rest)) {
+            Some(nl) if t + nl + 1 < body.len() => bounds.push(t + nl + 1),
+            _ => break,
+        }
+    }
+    bounds.push(body.len());
+    bounds
 }
 
 impl<R: Read> Iterator for CsvChunks<R> {
@@ -407,14 +702,12 @@ impl<R: Read> Iterator for CsvChunks<R> {
 /// pushed into columns until the whole record is known to be good, so a
 /// rejected row never leaves a half-written row behind.
 fn parse_record<'r>(
-    opts: &CsvReader,
-    source: &str,
-    headers: &[String],
-    types: &[ColumnType],
+    ctx: &ParseCtx<'_>,
     rec: &'r csv::ByteRecord,
     line: u64,
     out: &mut Vec<Cell>,
 ) -> Result<&'r str> {
+    let (opts, source, headers, types) = (ctx.opts, ctx.source, ctx.headers, ctx.types);
     if rec.len() != headers.len() {
         return Err(Error::RaggedRow {
             file: source.to_owned(),
@@ -448,14 +741,14 @@ fn parse_record<'r>(
         // on a char boundary.
         let range = rec.range(i).unwrap_or(0..0);
         let text = whole.get(range.clone()).unwrap_or("");
-        let trimmed = text.trim();
+        let (lead, trimmed) = trim(text);
         if opts.missing.contains(trimmed) {
             out.push(Cell::Missing);
             continue;
         }
         match ty {
             ColumnType::Categorical => {
-                let start = range.start + (text.len() - text.trim_start().len());
+                let start = range.start + lead;
                 out.push(Cell::Text(start..start + trimmed.len()));
             }
             ColumnType::Numeric => match trimmed.parse::<f64>() {
@@ -473,6 +766,19 @@ fn parse_record<'r>(
         }
     }
     Ok(whole)
+}
+
+/// `text.trim()` and the length trimmed at the start, with a fast path for
+/// the usual cell that starts and ends with a visible ASCII character
+/// (every Unicode space is either ASCII or starts with a byte >= 0x80).
+fn trim(text: &str) -> (usize, &str) {
+    let plain = |b: Option<&u8>| matches!(b, Some(&b) if b.is_ascii_graphic());
+    let bytes = text.as_bytes();
+    if plain(bytes.first()) && plain(bytes.last()) {
+        return (0, text);
+    }
+    let trimmed_start = text.trim_start();
+    (text.len() - trimmed_start.len(), trimmed_start.trim_end())
 }
 
 fn rejection(err: Error, rec: &csv::ByteRecord, line: u64) -> RejectedRow {
@@ -510,5 +816,162 @@ fn csv_error(source: &str, err: csv::Error) -> Error {
             line,
             reason: format!("{other:?}"),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Cells compared as `Value`s: a missing number is NaN inside.
+    fn cells(frame: &Frame) -> Vec<Vec<String>> {
+        (0..frame.n_rows())
+            .map(|r| {
+                (0..frame.n_cols())
+                    .map(|c| format!("{:?}", frame.value(r, c)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn both(reader: &CsvReader, data: &[u8]) -> (Result<CsvOutcome>, Result<CsvOutcome>) {
+        (
+            reader.read_slice(data, "t.csv", 1, MIN_PART_BYTES),
+            reader.read_slice(data, "t.csv", 4, 1),
+        )
+    }
+
+    fn assert_same(reader: &CsvReader, data: &[u8]) {
+        match both(reader, data) {
+            (Ok(seq), Ok(par)) => {
+                assert_eq!(seq.frame.schema(), par.frame.schema());
+                assert_eq!(cells(&seq.frame), cells(&par.frame));
+                assert_eq!(seq.rejected, par.rejected);
+                for (name, col) in seq.frame.columns() {
+                    if let Column::Categorical(c) = col {
+                        let other = par.frame.categorical(name).unwrap();
+                        assert_eq!(c.dictionary(), other.dictionary(), "first-seen order");
+                    }
+                }
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("sequential {a:?} vs parallel {b:?}"),
+        }
+    }
+
+    #[test]
+    fn parallel_read_matches_sequential_with_quoted_newlines() {
+        let mut data = String::from("id,note,x\n");
+        for i in 0..200 {
+            match i % 5 {
+                0 => data.push_str(&format!("{i},\"multi\nline, \"\"quoted\"\"\",{i}.5\n")),
+                1 => data.push_str(&format!("{i},plain,\n")),
+                2 => data.push_str(&format!("{i},\"a,b\",{i}\r\n")),
+                3 => data.push_str(&format!("{i},x\"y,{i}\n")),
+                _ => data.push_str(&format!("{i},\"\n\n\",-{i}\n")),
+            }
+        }
+        assert_same(&CsvReader::new(), data.as_bytes());
+        assert_eq!(
+            split_points(data.as_bytes(), 4, 1).len(),
+            2,
+            "quoted: one part"
+        );
+        let plain = data.replace('"', "");
+        assert_same(&CsvReader::new(), plain.as_bytes());
+        assert_eq!(split_points(plain.as_bytes(), 4, 1).len(), 5, "split in 4");
+    }
+
+    #[test]
+    fn parallel_errors_and_rejections_keep_file_lines() {
+        let mut data = String::from("a,b\n");
+        for i in 0..300 {
+            match i {
+                120 => data.push_str("1,2,3\n"),
+                250 => data.push_str("x,y\n"),
+                _ => data.push_str(&format!("{i},q{i}\n")),
+            }
+        }
+        let strict = CsvReader::new().column_type("a", ColumnType::Numeric);
+        let (seq, par) = both(&strict, data.as_bytes());
+        let (seq, par) = (seq.unwrap_err().to_string(), par.unwrap_err().to_string());
+        assert_eq!(seq, par);
+        // Header on line 1: record 120 is on line 122.
+        assert!(seq.starts_with("t.csv:122:"), "{seq}");
+        let lenient = strict.clone().lenient(true);
+        assert_same(&lenient, data.as_bytes());
+        let out = lenient.read_slice(data.as_bytes(), "t.csv", 4, 1).unwrap();
+        let lines: Vec<u64> = out.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [122, 252]);
+    }
+
+    #[test]
+    fn trim_matches_str_trim() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a ",
+            "\tab\u{a0}",
+            "\u{a0}x",
+            "x\u{2003}",
+            "a b",
+            "\u{b}v",
+        ] {
+            let (lead, trimmed) = trim(text);
+            assert_eq!(trimmed, text.trim(), "{text:?}");
+            assert_eq!(lead, text.len() - text.trim_start().len(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn missing_tokens_few_and_many() {
+        let few = MissingTokens::new(DEFAULT_MISSING.iter().map(|s| (*s).to_owned()));
+        for (cell, missing) in [("", true), ("NA", true), ("NaN", true), ("null", true)] {
+            assert_eq!(few.contains(cell), missing, "{cell:?}");
+        }
+        for cell in ["Yes", "No", "nan", "nulls", "N"] {
+            assert!(!few.contains(cell), "{cell:?}");
+        }
+        let many = MissingTokens::new((0..20).map(|i| format!("m{i}")).chain(["?".to_owned()]));
+        assert!(many.few.is_none());
+        assert!(many.contains("m19") && many.contains("?") && !many.contains("m20"));
+    }
+
+    proptest! {
+        #[test]
+        fn parallel_read_matches_sequential(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    prop_oneof![
+                        "[a-c]{0,3}",
+                        "-?[0-9]{1,3}(\\.[0-9])?",
+                        "\"[a,\n\"]{0,4}\"".prop_map(|s| s.replace("\"\"\"", "\"\"\"\"")),
+                        Just(String::new()),
+                    ],
+                    3..4,
+                ),
+                0..60,
+            ),
+            parts in 1usize..6,
+        ) {
+            let mut data = String::from("p,q,r\n");
+            for row in &rows {
+                data.push_str(&row.join(","));
+                data.push('\n');
+            }
+            let reader = CsvReader::new().lenient(true);
+            let seq = reader.read_slice(data.as_bytes(), "t.csv", 1, MIN_PART_BYTES);
+            let par = reader.read_slice(data.as_bytes(), "t.csv", parts, 1);
+            match (seq, par) {
+                (Ok(a), Ok(b)) => {
+                    prop_assert_eq!(cells(&a.frame), cells(&b.frame));
+                    prop_assert_eq!(a.rejected, b.rejected);
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
+            }
+        }
     }
 }

@@ -2,11 +2,15 @@
 
 mod column;
 mod csv_reader;
+mod describe;
 mod frame;
 
 pub use column::{CategoricalColumn, Column, ColumnType, MISSING_CODE, NumericColumn, Value};
 pub use csv_reader::{
     CsvChunks, CsvOutcome, CsvReader, DEFAULT_INFER_ROWS, DEFAULT_MISSING, RejectedRow,
+};
+pub use describe::{
+    CategoricalSummary, CategoryCount, ColumnSummary, FrameSummary, NumericSummary, TOP_CATEGORIES,
 };
 pub use frame::{Field, Frame, Schema};
 

@@ -1,0 +1,39 @@
+//! Printing a command's report: one JSON document, or human text.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::error::{CliError, Result};
+
+/// A command's result that can be printed both ways.
+pub trait Report: Serialize {
+    /// Writes the human-readable form.
+    fn write_human(&self, out: &mut dyn Write) -> std::io::Result<()>;
+}
+
+/// Prints `report` on stdout as pretty JSON when `json` is set, as text
+/// otherwise.
+pub fn emit<R: Report>(report: &R, json: bool) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, report)?;
+        writeln!(out).map_err(CliError::Output)?;
+    } else {
+        report.write_human(&mut out).map_err(CliError::Output)?;
+    }
+    out.flush().map_err(CliError::Output)
+}
+
+/// Formats an optional statistic for a table cell.
+pub fn stat(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if v == v.trunc() && v.abs() < 1e15 => format!("{v:.0}"),
+        Some(v) => format!("{v:.4}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_owned(),
+    }
+}
