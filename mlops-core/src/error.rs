@@ -134,6 +134,101 @@ pub enum Error {
         /// The parser's message.
         reason: String,
     },
+    // --- tracking ---
+    /// No run with this id exists in the store.
+    #[error("run {run_id} not found")]
+    RunNotFound {
+        /// The run id asked for.
+        run_id: String,
+    },
+
+    /// No experiment with this name exists in the store.
+    #[error("experiment `{name}` not found")]
+    ExperimentNotFound {
+        /// The experiment name asked for.
+        name: String,
+    },
+
+    /// A param was logged again with a different value; params are immutable.
+    #[error(
+        "run {run_id}: param `{key}` is already `{existing}`, cannot change it to `{new}` (params are immutable; use a tag for mutable values)"
+    )]
+    ParamConflict {
+        /// The run.
+        run_id: String,
+        /// The param key.
+        key: String,
+        /// The value already recorded.
+        existing: String,
+        /// The rejected new value.
+        new: String,
+    },
+
+    /// An artifact name was logged again with different content.
+    #[error(
+        "run {run_id}: artifact `{name}` already has digest {existing}, cannot replace it with {new}"
+    )]
+    ArtifactConflict {
+        /// The run.
+        run_id: String,
+        /// The artifact name.
+        name: String,
+        /// Digest already recorded.
+        existing: String,
+        /// Digest of the rejected content.
+        new: String,
+    },
+
+    /// A metric value is NaN or infinite.
+    #[error("run {run_id}: metric `{key}` = {value} rejected: metric values must be finite")]
+    InvalidMetric {
+        /// The run.
+        run_id: String,
+        /// The metric key.
+        key: String,
+        /// The rejected value.
+        value: f64,
+    },
+
+    /// A param, metric, tag, artifact or dataset name is unusable.
+    #[error("run {run_id}: invalid {what} name `{name}`: {reason}")]
+    InvalidKey {
+        /// The run.
+        run_id: String,
+        /// What kind of name (`param`, `metric`, ...).
+        what: &'static str,
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// A write was attempted on a run that has already ended.
+    #[error("run {run_id} is {status}; it no longer accepts writes")]
+    RunNotActive {
+        /// The run.
+        run_id: String,
+        /// Its current status.
+        status: String,
+    },
+
+    /// A run has no artifact with this name.
+    #[error("run {run_id} has no artifact `{name}`")]
+    ArtifactNotFound {
+        /// The run.
+        run_id: String,
+        /// The artifact name asked for.
+        name: String,
+    },
+
+    /// A search page token is malformed or belongs to a different query.
+    #[error("invalid page token `{token}`: {reason}")]
+    InvalidPageToken {
+        /// The token as given.
+        token: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// `Result` with [`Error`].

@@ -4,6 +4,7 @@
 //! - [`features`]: declarative feature pipelines fitted on training rows.
 //! - [`seed`]: explicit seeds and the random generators derived from them.
 //! - [`fingerprint`]: stable digests of data, specs and fitted pipelines.
+//! - [`tracking`]: experiments, runs, metric histories, artifacts and search.
 //! - [`synth`]: a seeded synthetic churn data generator.
 #![warn(missing_docs)]
 
@@ -12,5 +13,6 @@ mod error;
 
 pub mod seed;
 pub mod store;
+pub mod tracking;
 
 pub use error::{Error, Result};
