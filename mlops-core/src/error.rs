@@ -126,6 +126,15 @@ pub enum Error {
     #[error("store backend error: {0}")]
     Backend(String),
 
+    // --- store ---
+    /// Another process (or another open handle) holds the store's exclusive
+    /// lock.
+    #[error("store at {} is locked by another process", path.display())]
+    StoreLocked {
+        /// The store directory.
+        path: PathBuf,
+    },
+
     /// Parsing a TOML or JSON document failed.
     #[error("cannot parse {what}: {reason}")]
     Parse {

@@ -12,8 +12,10 @@
 
 pub mod codec;
 mod memory;
+mod sled;
 
 pub use memory::MemoryStore;
+pub use sled::{STORE_FORMAT_VERSION, SledStore, SledStoreBuilder};
 
 use std::sync::Arc;
 
