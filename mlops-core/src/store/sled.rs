@@ -222,12 +222,12 @@ impl SledStore {
 /// `Other` whose message starts "could not acquire lock on" (see
 /// `Config::try_lock`); the lock test pins this down.
 fn map_open_error(path: &Path, e: ::sled::Error) -> Error {
-    if let ::sled::Error::Io(io) = &e {
-        if io.to_string().contains("could not acquire lock") {
-            return Error::StoreLocked {
-                path: path.to_path_buf(),
-            };
-        }
+    if let ::sled::Error::Io(io) = &e
+        && io.to_string().contains("could not acquire lock")
+    {
+        return Error::StoreLocked {
+            path: path.to_path_buf(),
+        };
     }
     map_error(path, e)
 }
