@@ -5,11 +5,14 @@
 //! - [`seed`]: explicit seeds and the random generators derived from them.
 //! - [`fingerprint`]: stable digests of data, specs and fitted pipelines.
 //! - [`synth`]: a seeded synthetic churn data generator.
+//! - [`store`]: the key-value [`Store`](store::Store) trait, [`SledStore`](store::SledStore) and the record codec.
+//! - [`registry`]: registered models, versions, aliases with an audit log, promotion gates.
 #![warn(missing_docs)]
 
 pub mod data;
 mod error;
 
+pub mod registry;
 pub mod seed;
 pub mod store;
 
