@@ -335,3 +335,6 @@ mod tests {
         assert!(!Arc::ptr_eq(&a.write_lock, &other.write_lock));
     }
 }
+
+#[cfg(test)]
+mod corruption_tests;
