@@ -209,6 +209,41 @@ impl SledStore {
         }
     }
 
+    /// Applies per-tree batches in one sled transaction, first checking the
+    /// optional guard `(tree, key, expected)`. Returns false when the guard
+    /// did not match (nothing written).
+    fn transact(
+        &self,
+        groups: BTreeMap<&str, ::sled::Batch>,
+        guard: Option<(&str, &[u8], Option<&[u8]>)>,
+    ) -> Result<bool> {
+        let names: Vec<&str> = groups.keys().copied().collect();
+        let guard_index = guard.and_then(|(t, _, _)| names.iter().position(|n| *n == t));
+        let trees = names
+            .iter()
+            .map(|n| self.tree(n))
+            .collect::<Result<Vec<_>>>()?;
+        let batches: Vec<::sled::Batch> = groups.into_values().collect();
+        let result: std::result::Result<(), TransactionError<()>> =
+            trees.as_slice().transaction(|views| {
+                if let (Some(i), Some((_, key, expected))) = (guard_index, guard) {
+                    let current = views[i].get(key)?;
+                    if current.as_deref() != expected {
+                        return Err(ConflictableTransactionError::Abort(()));
+                    }
+                }
+                for (view, b) in views.iter().zip(&batches) {
+                    view.apply_batch(b)?;
+                }
+                Ok(())
+            });
+        match result {
+            Ok(()) => Ok(true),
+            Err(TransactionError::Abort(())) => Ok(false),
+            Err(TransactionError::Storage(e)) => Err(self.backend(e)),
+        }
+    }
+
     fn tree(&self, name: &str) -> Result<::sled::Tree> {
         self.db.open_tree(name).map_err(|e| self.backend(e))
     }
@@ -244,6 +279,25 @@ fn map_error(path: &Path, e: ::sled::Error) -> Error {
         },
         other => Error::Backend(format!("store at {}: {other}", path.display())),
     }
+}
+
+/// Splits a batch per tree, keeping the order of operations within each
+/// tree (the only order that can matter: different trees never interact).
+fn group_by_tree(batch: &WriteBatch) -> BTreeMap<&str, ::sled::Batch> {
+    let mut groups: BTreeMap<&str, ::sled::Batch> = BTreeMap::new();
+    for op in batch.ops() {
+        match op {
+            WriteOp::Insert { tree, key, value } => groups
+                .entry(tree.as_str())
+                .or_default()
+                .insert(key.as_slice(), value.as_slice()),
+            WriteOp::Remove { tree, key } => groups
+                .entry(tree.as_str())
+                .or_default()
+                .remove(key.as_slice()),
+        }
+    }
+    groups
 }
 
 fn collect_iter(
@@ -301,50 +355,28 @@ impl Store for SledStore {
         if batch.is_empty() {
             return Ok(());
         }
-        // Group by tree, keeping the order of operations within each tree
-        // (the only order that can matter: different trees never interact).
-        let mut groups: BTreeMap<&str, ::sled::Batch> = BTreeMap::new();
-        for op in batch.ops() {
-            match op {
-                WriteOp::Insert { tree, key, value } => groups
-                    .entry(tree.as_str())
-                    .or_default()
-                    .insert(key.as_slice(), value.as_slice()),
-                WriteOp::Remove { tree, key } => groups
-                    .entry(tree.as_str())
-                    .or_default()
-                    .remove(key.as_slice()),
-            }
+        let mut groups = group_by_tree(&batch);
+        if groups.len() == 1
+            && let Some((name, b)) = groups.pop_first()
+        {
+            return self.tree(name)?.apply_batch(b).map_err(|e| self.backend(e));
         }
-        if groups.len() == 1 {
-            if let Some((name, b)) = groups.into_iter().next() {
-                self.tree(name)?
-                    .apply_batch(b)
-                    .map_err(|e| self.backend(e))?;
-            }
-            return Ok(());
-        }
-        let names: Vec<&str> = groups.keys().copied().collect();
-        let trees = names
-            .iter()
-            .map(|n| self.tree(n))
-            .collect::<Result<Vec<_>>>()?;
-        let batches: Vec<::sled::Batch> = groups.into_values().collect();
-        let result: std::result::Result<(), TransactionError<()>> =
-            trees.as_slice().transaction(|views| {
-                for (view, b) in views.iter().zip(&batches) {
-                    view.apply_batch(b)?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            });
-        match result {
-            Ok(()) => Ok(()),
-            Err(TransactionError::Storage(e)) => Err(self.backend(e)),
-            Err(TransactionError::Abort(())) => Err(Error::Backend(format!(
-                "{}: write batch aborted",
-                self.what()
-            ))),
-        }
+        self.transact(groups, None).map(|_| ())
+    }
+
+    /// A sled transaction that reads the guard key and aborts when it
+    /// differs; sled validates the read at commit, so the check and the
+    /// writes are one serializable step.
+    fn apply_if(
+        &self,
+        guard_tree: &str,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        batch: WriteBatch,
+    ) -> Result<bool> {
+        let mut groups = group_by_tree(&batch);
+        groups.entry(guard_tree).or_default();
+        self.transact(groups, Some((guard_tree, key, expected)))
     }
 
     fn compare_and_swap(
