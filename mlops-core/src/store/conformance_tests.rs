@@ -142,7 +142,7 @@ fn crash_child_process() {
             );
         }
         store.apply(b).expect("apply");
-        if n % 20 == 0 {
+        if n.is_multiple_of(20) {
             store.flush().expect("flush");
             std::fs::write(&acked, n.to_string()).expect("ack file");
         }

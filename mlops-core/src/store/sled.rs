@@ -44,6 +44,9 @@ use crate::error::{Error, Result};
 /// The store layout version this build writes and the newest it opens.
 pub const STORE_FORMAT_VERSION: u32 = 1;
 
+/// The `(tree, key, expected value)` an [`Store::apply_if`] checks.
+type Guard<'a> = (&'a str, &'a [u8], Option<&'a [u8]>);
+
 /// Key of the store meta record in sled's default tree.
 const META_KEY: &[u8] = b"mlops.store.meta";
 
@@ -215,7 +218,7 @@ impl SledStore {
     fn transact(
         &self,
         groups: BTreeMap<&str, ::sled::Batch>,
-        guard: Option<(&str, &[u8], Option<&[u8]>)>,
+        guard: Option<Guard<'_>>,
     ) -> Result<bool> {
         let names: Vec<&str> = groups.keys().copied().collect();
         let guard_index = guard.and_then(|(t, _, _)| names.iter().position(|n| *n == t));
