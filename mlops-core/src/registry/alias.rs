@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::audit::{AuditAction, AuditEntry, append_audit, validate_actor};
-use super::model::{RegisteredModel, put_model};
+use super::model::RegisteredModel;
 use super::version::ModelVersion;
 use super::{ALIASES, Registry, alias_key, describe_key, model_prefix, validate_name};
 use crate::error::{Error, Result};
@@ -26,6 +26,18 @@ pub struct AliasTarget {
     pub set_at_ms: u64,
     /// Who moved it last.
     pub set_by: String,
+}
+
+impl AliasTarget {
+    fn new(model: &str, alias: &str, version: u32, actor: &str, now: u64) -> Self {
+        Self {
+            model: model.to_owned(),
+            alias: alias.to_owned(),
+            version,
+            set_at_ms: now,
+            set_by: actor.to_owned(),
+        }
+    }
 }
 
 /// A reference to one model version: `NAME@ALIAS` or `NAME/VERSION`.
@@ -123,32 +135,30 @@ impl Registry {
     ) -> Result<AliasTarget> {
         validate_name("alias", alias)?;
         validate_actor(actor)?;
-        let _g = self.lock();
-        let mut m = self.get_model(model)?;
-        self.get_version(model, version)?;
-        let current = self.find_alias(model, alias)?;
-        if let Some(cur) = &current
-            && cur.version == version
-        {
-            return Ok(cur.clone());
-        }
-        let mut entry = AuditEntry::draft(actor, AuditAction::SetAlias, reason);
-        entry.from = current.map(|c| c.version);
-        entry.to = Some(version);
-        let target = self.move_alias(&mut m, alias, entry)?;
-        target.ok_or_else(|| Error::Backend("alias move lost its target".into()))
+        self.mutate(model, |m, batch, now| {
+            self.get_version(model, version)?;
+            let current = self.find_alias(model, alias)?;
+            if let Some(cur) = current.as_ref().filter(|c| c.version == version) {
+                return Ok(cur.clone());
+            }
+            let mut entry = AuditEntry::draft(actor, AuditAction::SetAlias, reason);
+            entry.from = current.map(|c| c.version);
+            entry.to = Some(version);
+            stage_alias_move(batch, m, alias, entry, now)?;
+            Ok(AliasTarget::new(model, alias, version, actor, now))
+        })
     }
 
     /// Removes `alias` of `model`, recording the removal in the audit log.
     pub fn delete_alias(&self, model: &str, alias: &str, actor: &str, reason: &str) -> Result<()> {
         validate_actor(actor)?;
-        let _g = self.lock();
-        let mut m = self.get_model(model)?;
-        let current = self.get_alias(model, alias)?;
-        let mut entry = AuditEntry::draft(actor, AuditAction::DeleteAlias, reason);
-        entry.from = Some(current.version);
-        self.move_alias(&mut m, alias, entry)?;
-        Ok(())
+        self.mutate(model, |m, batch, now| {
+            let current = self.get_alias(model, alias)?;
+            let mut entry = AuditEntry::draft(actor, AuditAction::DeleteAlias, reason);
+            entry.from = Some(current.version);
+            stage_alias_move(batch, m, alias, entry, now)?;
+            Ok(())
+        })
     }
 
     /// Where `alias` of `model` points. Errors: [`Error::AliasNotFound`].
@@ -200,78 +210,77 @@ impl Registry {
         reason: &str,
     ) -> Result<AliasTarget> {
         validate_actor(actor)?;
-        let _g = self.lock();
-        let mut m = self.get_model(model)?;
-        let history = self.alias_history(model, alias)?;
-        // Walk back from the newest entry; each rollback cancels the newest
-        // forward move not yet cancelled.
-        let mut undone = 0usize;
-        let mut previous = None;
-        for e in history.iter().rev() {
-            if e.action == AuditAction::Rollback {
-                undone += 1;
-            } else if e.action.moved_alias() {
-                if undone == 0 {
-                    previous = Some(e.from);
-                    break;
+        let target = self.mutate(model, |m, batch, now| {
+            let history = self.alias_history(model, alias)?;
+            // Walk back from the newest entry; each rollback cancels the newest
+            // forward move not yet cancelled.
+            let mut undone = 0usize;
+            let mut previous = None;
+            for e in history.iter().rev() {
+                if e.action == AuditAction::Rollback {
+                    undone += 1;
+                } else if e.action.moved_alias() {
+                    if undone == 0 {
+                        previous = Some(e.from);
+                        break;
+                    }
+                    undone -= 1;
                 }
-                undone -= 1;
             }
-        }
-        let nothing = || Error::NothingToRollBack {
-            model: model.to_owned(),
-            alias: alias.to_owned(),
-        };
-        let target = previous.flatten().ok_or_else(nothing)?;
-        self.get_version(model, target)?;
-        let current = self.find_alias(model, alias)?;
-        let mut entry = AuditEntry::draft(actor, AuditAction::Rollback, reason);
-        entry.from = current.map(|c| c.version);
-        entry.to = Some(target);
-        let moved = self.move_alias(&mut m, alias, entry)?;
-        tracing::info!(model, alias, to = target, actor, "alias rolled back");
-        moved.ok_or_else(nothing)
+            let nothing = || Error::NothingToRollBack {
+                model: model.to_owned(),
+                alias: alias.to_owned(),
+            };
+            let target = previous.flatten().ok_or_else(nothing)?;
+            self.get_version(model, target)?;
+            let current = self.find_alias(model, alias)?;
+            let mut entry = AuditEntry::draft(actor, AuditAction::Rollback, reason);
+            entry.from = current.map(|c| c.version);
+            entry.to = Some(target);
+            stage_alias_move(batch, m, alias, entry, now)?;
+            Ok(AliasTarget::new(model, alias, target, actor, now))
+        })?;
+        tracing::info!(
+            model,
+            alias,
+            to = target.version,
+            actor,
+            "alias rolled back"
+        );
+        Ok(target)
     }
 
     pub(crate) fn find_alias(&self, model: &str, alias: &str) -> Result<Option<AliasTarget>> {
         let key = alias_key(model, alias);
         self.get_record(ALIASES, &key, || describe_key(ALIASES, &key))
     }
+}
 
-    /// Writes the alias change described by `entry` (to `entry.to`, or
-    /// removal for `None`), the audit entry and the model record in one
-    /// batch. The caller holds the write lock.
-    pub(crate) fn move_alias(
-        &self,
-        m: &mut RegisteredModel,
-        alias: &str,
-        mut entry: AuditEntry,
-    ) -> Result<Option<AliasTarget>> {
-        let now = self.now_ms();
-        entry.alias = Some(alias.to_owned());
-        let mut batch = WriteBatch::new();
-        let key = alias_key(&m.name, alias);
-        let target = entry.to.map(|version| AliasTarget {
-            model: m.name.clone(),
-            alias: alias.to_owned(),
-            version,
-            set_at_ms: now,
-            set_by: entry.actor.clone(),
-        });
-        match &target {
-            Some(t) => batch.insert(ALIASES, key, codec::encode(t)?),
-            None => batch.remove(ALIASES, key),
+/// Adds the alias change described by `entry` (to `entry.to`, or removal
+/// for `None`) and its audit entry to `batch`; `Registry::mutate` commits
+/// them with the model record.
+pub(crate) fn stage_alias_move(
+    batch: &mut WriteBatch,
+    m: &mut RegisteredModel,
+    alias: &str,
+    mut entry: AuditEntry,
+    now: u64,
+) -> Result<()> {
+    entry.alias = Some(alias.to_owned());
+    let key = alias_key(&m.name, alias);
+    match entry.to {
+        Some(version) => {
+            let target = AliasTarget::new(&m.name, alias, version, &entry.actor, now);
+            batch.insert(ALIASES, key, codec::encode(&target)?);
         }
-        let entry = append_audit(&mut batch, m, now, entry)?;
-        m.updated_at_ms = now;
-        put_model(&mut batch, m)?;
-        self.commit(batch)?;
-        tracing::info!(
-            model = %m.name, alias, from = ?entry.from, to = ?entry.to,
-            actor = %entry.actor, action = ?entry.action, "alias moved"
-        );
-        Ok(target)
+        None => batch.remove(ALIASES, key),
     }
+    let entry = append_audit(batch, m, now, entry)?;
+    tracing::info!(
+        model = %m.name, alias, from = ?entry.from, to = ?entry.to,
+        actor = %entry.actor, action = ?entry.action, "alias move staged"
+    );
+    Ok(())
 }
 
 #[cfg(test)]

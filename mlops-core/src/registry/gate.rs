@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Registry;
-use super::audit::{AuditAction, AuditEntry, validate_actor};
+use super::alias::stage_alias_move;
+use super::audit::{AuditAction, AuditEntry, append_audit, validate_actor};
 use super::version::ModelVersion;
 use crate::error::{Error, Result};
 
@@ -190,82 +191,83 @@ impl Registry {
     ) -> Result<GateDecision> {
         super::validate_name("alias", alias)?;
         validate_actor(actor)?;
-        let _g = self.lock();
-        let mut m = self.get_model(model)?;
-        let cand = self.get_version(model, candidate)?;
-        let holder = self.find_alias(model, alias)?;
-        let (promoted, comparisons, reason) = match &holder {
-            None => (true, Vec::new(), format!("alias `{alias}` had no holder")),
-            Some(h) if h.version == candidate => (
-                false,
-                Vec::new(),
-                format!("version {candidate} already holds `{alias}`"),
-            ),
-            Some(h) => {
-                let held = self.get_version(model, h.version)?;
-                let comparisons = gate.compare(&cand, &held);
-                let failed: Vec<&str> = comparisons
-                    .iter()
-                    .filter(|c| !c.passed)
-                    .map(|c| c.metric.as_str())
-                    .collect();
-                let missing: Vec<String> = comparisons
-                    .iter()
-                    .filter_map(|c| match (c.candidate, c.holder) {
-                        (None, _) => Some(format!("candidate lacks `{}`", c.metric)),
-                        (_, None) => Some(format!("holder lacks `{}`", c.metric)),
-                        _ => None,
-                    })
-                    .collect();
-                let reason = if failed.is_empty() {
-                    format!(
-                        "version {candidate} beats version {} on every metric",
-                        h.version
-                    )
-                } else if !missing.is_empty() {
-                    format!("cannot compare: {}", missing.join(", "))
-                } else {
-                    format!(
-                        "version {candidate} does not beat version {} on {}",
-                        h.version,
-                        failed.join(", ")
-                    )
-                };
-                (failed.is_empty(), comparisons, reason)
+        let decision = self.mutate(model, |m, batch, now| {
+            let cand = self.get_version(model, candidate)?;
+            let holder = self.find_alias(model, alias)?;
+            let (promoted, comparisons, reason) = match &holder {
+                None => (true, Vec::new(), format!("alias `{alias}` had no holder")),
+                Some(h) if h.version == candidate => (
+                    false,
+                    Vec::new(),
+                    format!("version {candidate} already holds `{alias}`"),
+                ),
+                Some(h) => {
+                    let held = self.get_version(model, h.version)?;
+                    let comparisons = gate.compare(&cand, &held);
+                    let reason = verdict(&comparisons, candidate, h.version);
+                    (comparisons.iter().all(|c| c.passed), comparisons, reason)
+                }
+            };
+            let mut entry =
+                AuditEntry::draft(actor, AuditAction::GateDecision { promoted }, &reason);
+            entry.alias = Some(alias.to_owned());
+            entry.from = holder.as_ref().map(|h| h.version);
+            entry.to = Some(candidate);
+            entry.details = comparisons
+                .iter()
+                .map(MetricComparison::describe)
+                .collect::<Vec<_>>()
+                .join("; ");
+            let audit_seq = m.audit_len + 1;
+            if promoted {
+                stage_alias_move(batch, m, alias, entry, now)?;
+            } else {
+                // Record the decision without touching the alias.
+                append_audit(batch, m, now, entry)?;
             }
-        };
+            Ok(GateDecision {
+                model: model.to_owned(),
+                alias: alias.to_owned(),
+                candidate,
+                holder: holder.map(|h| h.version),
+                promoted,
+                comparisons,
+                reason,
+                audit_seq,
+            })
+        })?;
+        tracing::info!(
+            model, alias, candidate, promoted = decision.promoted,
+            reason = %decision.reason, "promotion gate decided"
+        );
+        Ok(decision)
+    }
+}
 
-        let mut entry = AuditEntry::draft(actor, AuditAction::GateDecision { promoted }, &reason);
-        entry.alias = Some(alias.to_owned());
-        entry.from = holder.as_ref().map(|h| h.version);
-        entry.to = Some(candidate);
-        entry.details = comparisons
-            .iter()
-            .map(MetricComparison::describe)
-            .collect::<Vec<_>>()
-            .join("; ");
-        let audit_seq = m.audit_len + 1;
-        if promoted {
-            self.move_alias(&mut m, alias, entry)?;
-        } else {
-            // Record the decision without touching the alias.
-            let now = self.now_ms();
-            let mut batch = crate::store::WriteBatch::new();
-            super::audit::append_audit(&mut batch, &mut m, now, entry)?;
-            super::model::put_model(&mut batch, &m)?;
-            self.commit(batch)?;
-        }
-        tracing::info!(model, alias, candidate, promoted, %reason, "promotion gate decided");
-        Ok(GateDecision {
-            model: model.to_owned(),
-            alias: alias.to_owned(),
-            candidate,
-            holder: holder.map(|h| h.version),
-            promoted,
-            comparisons,
-            reason,
-            audit_seq,
+/// The gate's verdict in words.
+fn verdict(comparisons: &[MetricComparison], candidate: u32, holder: u32) -> String {
+    let failed: Vec<&str> = comparisons
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.metric.as_str())
+        .collect();
+    let missing: Vec<String> = comparisons
+        .iter()
+        .filter_map(|c| match (c.candidate, c.holder) {
+            (None, _) => Some(format!("candidate lacks `{}`", c.metric)),
+            (_, None) => Some(format!("holder lacks `{}`", c.metric)),
+            _ => None,
         })
+        .collect();
+    if failed.is_empty() {
+        format!("version {candidate} beats version {holder} on every metric")
+    } else if !missing.is_empty() {
+        format!("cannot compare: {}", missing.join(", "))
+    } else {
+        format!(
+            "version {candidate} does not beat version {holder} on {}",
+            failed.join(", ")
+        )
     }
 }
 

@@ -43,14 +43,17 @@
 //!
 //! # Consistency and acknowledgement
 //!
-//! Every mutation reads the model record, then writes the model record (with
-//! its bumped counters) and everything else it changes in one atomic
-//! [`WriteBatch`], and flushes before returning: a call that returned `Ok` is
-//! acknowledged. An alias move and its audit entry are therefore never
-//! separated, and version numbers are never reused, even after a crash.
-//! Mutations on one store are serialized by a lock shared by every
-//! [`Registry`] built on the same [`SharedStore`] in this process; the sled
-//! store's file lock keeps other processes out.
+//! Every change to a model rewrites its model record (each change bumps the
+//! audit counter), so the model record is the version stamp of everything
+//! under the model. A mutation reads it, prepares all its writes (model
+//! record, version, alias, audit entry) and commits them in one
+//! [`Store::apply_if`](crate::store::Store::apply_if) guarded by the record
+//! it read; if anyone changed the model meanwhile, it re-reads and retries.
+//! So concurrent writers (threads, clones, separate `Registry` values, or
+//! processes on a shared backend) never get the same version number, an alias
+//! move and its audit entry are never separated, and numbers are never
+//! reused, even after a crash. Each mutation flushes before returning: a call
+//! that returned `Ok` is acknowledged.
 
 mod alias;
 mod audit;
@@ -64,8 +67,7 @@ pub use gate::{Direction, GateDecision, MetricComparison, PromotionGate, Promoti
 pub use model::RegisteredModel;
 pub use version::{ModelVersion, NewVersion};
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::store::{SharedStore, WriteBatch, codec};
@@ -108,6 +110,9 @@ pub fn validate_name(kind: &'static str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Retries of one mutation under write conflicts before giving up.
+const MAX_ATTEMPTS: usize = 10_000;
+
 /// A source of wall-clock time in milliseconds since the Unix epoch.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
@@ -118,13 +123,11 @@ fn system_clock() -> u64 {
         .unwrap_or(0)
 }
 
-/// The model registry over a [`SharedStore`]. Cheap to clone; clones share
-/// the store and the write lock.
+/// The model registry over a [`SharedStore`]. Cheap to clone.
 #[derive(Clone)]
 pub struct Registry {
     store: SharedStore,
     clock: Clock,
-    write_lock: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -133,24 +136,6 @@ impl std::fmt::Debug for Registry {
             .field("store", &self.store)
             .finish_non_exhaustive()
     }
-}
-
-/// One write lock per store object, so that two `Registry::new` calls on
-/// the same `SharedStore` still serialize their mutations.
-fn lock_for(store: &SharedStore) -> Arc<Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<usize, Weak<Mutex<()>>>>> = OnceLock::new();
-    let key = Arc::as_ptr(store).cast::<()>() as usize;
-    let table = LOCKS.get_or_init(Default::default);
-    // A poisoned table only means another thread panicked while holding it;
-    // the map itself is still valid.
-    let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(lock) = table.get(&key).and_then(Weak::upgrade) {
-        return lock;
-    }
-    table.retain(|_, w| w.strong_count() > 0);
-    let lock = Arc::new(Mutex::new(()));
-    table.insert(key, Arc::downgrade(&lock));
-    lock
 }
 
 impl Registry {
@@ -162,12 +147,7 @@ impl Registry {
     /// A registry over `store` that reads time (ms since the Unix epoch) from
     /// `clock`; tests use a fixed or stepping clock.
     pub fn with_clock(store: SharedStore, clock: Clock) -> Self {
-        let write_lock = lock_for(&store);
-        Self {
-            store,
-            clock,
-            write_lock,
-        }
+        Self { store, clock }
     }
 
     /// The store this registry writes to.
@@ -179,16 +159,43 @@ impl Registry {
         (self.clock)()
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
-        // The guarded data is `()`: poisoning carries no broken state, and
-        // every mutation is a single atomic batch anyway.
-        self.write_lock.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Applies a mutation and makes it durable before returning.
-    pub(crate) fn commit(&self, batch: WriteBatch) -> Result<()> {
-        self.store.apply(batch)?;
-        self.store.flush()
+    /// Runs `change` on the current model record and commits the model
+    /// record and every write `change` added, guarded by the record it read;
+    /// on a conflict it re-reads and runs `change` again. A `change` that
+    /// adds no write commits nothing.
+    pub(crate) fn mutate<T>(
+        &self,
+        model: &str,
+        mut change: impl FnMut(&mut RegisteredModel, &mut WriteBatch, u64) -> Result<T>,
+    ) -> Result<T> {
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(old) = self.store.get(MODELS, model.as_bytes())? else {
+                return Err(Error::ModelNotFound {
+                    model: model.to_owned(),
+                });
+            };
+            let mut m: RegisteredModel =
+                codec::decode(&old, &describe_key(MODELS, model.as_bytes()))?;
+            let now = self.now_ms();
+            let mut batch = WriteBatch::new();
+            let out = change(&mut m, &mut batch, now)?;
+            if batch.is_empty() {
+                return Ok(out);
+            }
+            m.updated_at_ms = now;
+            model::put_model(&mut batch, &m)?;
+            if self
+                .store
+                .apply_if(MODELS, model.as_bytes(), Some(&old), batch)?
+            {
+                self.store.flush()?;
+                return Ok(out);
+            }
+            tracing::debug!(model, "registry write conflict, retrying");
+        }
+        Err(Error::Backend(format!(
+            "model `{model}`: gave up after {MAX_ATTEMPTS} conflicting concurrent writes"
+        )))
     }
 
     pub(crate) fn get_record<T: serde::de::DeserializeOwned>(
@@ -323,16 +330,6 @@ mod tests {
             describe_key(AUDIT, &audit_key("churn", 7)),
             "registry audit entry churn#7"
         );
-    }
-
-    #[test]
-    fn registries_on_one_store_share_the_write_lock() {
-        let store: SharedStore = Arc::new(crate::store::MemoryStore::new());
-        let a = Registry::new(store.clone());
-        let b = Registry::new(store);
-        assert!(Arc::ptr_eq(&a.write_lock, &b.write_lock));
-        let other = Registry::new(Arc::new(crate::store::MemoryStore::new()));
-        assert!(!Arc::ptr_eq(&a.write_lock, &other.write_lock));
     }
 }
 

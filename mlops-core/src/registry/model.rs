@@ -33,12 +33,6 @@ impl Registry {
     /// [`Error::ModelExists`].
     pub fn create_model(&self, name: &str, description: &str) -> Result<RegisteredModel> {
         validate_name("model", name)?;
-        let _g = self.lock();
-        if self.store.get(MODELS, name.as_bytes())?.is_some() {
-            return Err(Error::ModelExists {
-                model: name.to_owned(),
-            });
-        }
         let now = self.now_ms();
         let model = RegisteredModel {
             name: name.to_owned(),
@@ -51,7 +45,13 @@ impl Registry {
         };
         let mut batch = WriteBatch::new();
         put_model(&mut batch, &model)?;
-        self.commit(batch)?;
+        // Guarded on absence: of two concurrent creators exactly one wins.
+        if !self.store.apply_if(MODELS, name.as_bytes(), None, batch)? {
+            return Err(Error::ModelExists {
+                model: name.to_owned(),
+            });
+        }
+        self.store.flush()?;
         tracing::info!(model = name, "registered model created");
         Ok(model)
     }
@@ -73,10 +73,7 @@ impl Registry {
 
     /// Replaces the model's description.
     pub fn set_model_description(&self, name: &str, description: &str) -> Result<RegisteredModel> {
-        self.update_model(name, |m| {
-            m.description = description.to_owned();
-            Ok(())
-        })
+        self.update_model(name, |m| m.description = description.to_owned())
     }
 
     /// Sets (or replaces) one tag of the model.
@@ -84,7 +81,6 @@ impl Registry {
         validate_name("tag", key)?;
         self.update_model(name, |m| {
             m.tags.insert(key.to_owned(), value.to_owned());
-            Ok(())
         })
     }
 
@@ -92,23 +88,21 @@ impl Registry {
     pub fn remove_model_tag(&self, name: &str, key: &str) -> Result<RegisteredModel> {
         self.update_model(name, |m| {
             m.tags.remove(key);
-            Ok(())
         })
     }
 
     fn update_model(
         &self,
         name: &str,
-        change: impl FnOnce(&mut RegisteredModel) -> Result<()>,
+        change: impl Fn(&mut RegisteredModel),
     ) -> Result<RegisteredModel> {
-        let _g = self.lock();
-        let mut model = self.get_model(name)?;
-        change(&mut model)?;
-        model.updated_at_ms = self.now_ms();
-        let mut batch = WriteBatch::new();
-        put_model(&mut batch, &model)?;
-        self.commit(batch)?;
-        Ok(model)
+        self.mutate(name, |m, batch, now| {
+            change(m);
+            m.updated_at_ms = now;
+            // Any write makes `mutate` commit the (changed) model record.
+            put_model(batch, m)?;
+            Ok(m.clone())
+        })
     }
 }
 

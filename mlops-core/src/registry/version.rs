@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::audit::{AuditAction, AuditEntry, append_audit, validate_actor};
-use super::model::put_model;
 use super::{ALIASES, AliasTarget, Registry, VERSIONS, describe_key, model_prefix, version_key};
 use crate::error::{Error, Result};
-use crate::store::{WriteBatch, codec};
+use crate::store::codec;
 
 /// What the caller supplies to register a version.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -119,46 +118,43 @@ pub struct ModelVersion {
 }
 
 impl Registry {
-    /// Registers the next version of `model`. Numbers are given under the
-    /// registry's write lock and stored with the version in one batch, so
-    /// concurrent callers get distinct numbers and no number is reused.
+    /// Registers the next version of `model`. The number comes from the
+    /// model record and is committed with the version in one guarded batch
+    /// (see the [module docs](super)), so concurrent callers get distinct
+    /// numbers and no number is ever reused.
     pub fn register_version(&self, model: &str, new: NewVersion) -> Result<ModelVersion> {
         new.validate()?;
-        let _g = self.lock();
-        let mut m = self.get_model(model)?;
-        let version = m.latest_version.checked_add(1).ok_or_else(|| {
-            Error::Backend(format!("model `{model}` has run out of version numbers"))
+        let record = self.mutate(model, |m, batch, now| {
+            let version = m.latest_version.checked_add(1).ok_or_else(|| {
+                Error::Backend(format!("model `{model}` has run out of version numbers"))
+            })?;
+            let record = ModelVersion {
+                model: model.to_owned(),
+                version,
+                run_id: new.run_id.clone(),
+                artifact_digest: new.artifact_digest.to_ascii_lowercase(),
+                metrics: new.metrics.clone(),
+                description: new.description.clone(),
+                source: new.source.clone(),
+                tags: new.tags.clone(),
+                created_at_ms: now,
+            };
+            m.latest_version = version;
+            batch.insert(
+                VERSIONS,
+                version_key(model, version),
+                codec::encode(&record)?,
+            );
+            let mut entry = AuditEntry::draft(
+                "registry",
+                AuditAction::RegisterVersion,
+                &format!("run {}", record.run_id),
+            );
+            entry.to = Some(version);
+            append_audit(batch, m, now, entry)?;
+            Ok(record)
         })?;
-        let now = self.now_ms();
-        let record = ModelVersion {
-            model: model.to_owned(),
-            version,
-            run_id: new.run_id,
-            artifact_digest: new.artifact_digest.to_ascii_lowercase(),
-            metrics: new.metrics,
-            description: new.description,
-            source: new.source,
-            tags: new.tags,
-            created_at_ms: now,
-        };
-        m.latest_version = version;
-        m.updated_at_ms = now;
-        let mut batch = WriteBatch::new();
-        batch.insert(
-            VERSIONS,
-            version_key(model, version),
-            codec::encode(&record)?,
-        );
-        let mut entry = AuditEntry::draft(
-            "registry",
-            AuditAction::RegisterVersion,
-            &format!("run {}", record.run_id),
-        );
-        entry.to = Some(version);
-        append_audit(&mut batch, &mut m, now, entry)?;
-        put_model(&mut batch, &m)?;
-        self.commit(batch)?;
-        tracing::info!(model, version, run_id = %record.run_id, "model version registered");
+        tracing::info!(model, version = record.version, run_id = %record.run_id, "model version registered");
         Ok(record)
     }
 
@@ -196,33 +192,31 @@ impl Registry {
         reason: &str,
     ) -> Result<()> {
         validate_actor(actor)?;
-        let _g = self.lock();
-        let mut m = self.get_model(model)?;
-        self.get_version(model, version)?;
-        let holders: Vec<String> = self
-            .scan_records::<AliasTarget>(ALIASES, &model_prefix(model), |k| {
-                describe_key(ALIASES, k)
-            })?
-            .into_iter()
-            .filter(|a| a.version == version)
-            .map(|a| a.alias)
-            .collect();
-        if !holders.is_empty() {
-            return Err(Error::VersionInUse {
-                model: model.to_owned(),
-                version,
-                aliases: holders,
-            });
-        }
-        let now = self.now_ms();
-        m.updated_at_ms = now;
-        let mut batch = WriteBatch::new();
-        batch.remove(VERSIONS, version_key(model, version));
-        let mut entry = AuditEntry::draft(actor, AuditAction::DeleteVersion, reason);
-        entry.from = Some(version);
-        append_audit(&mut batch, &mut m, now, entry)?;
-        put_model(&mut batch, &m)?;
-        self.commit(batch)?;
+        self.mutate(model, |m, batch, now| {
+            self.get_version(model, version)?;
+            // Read inside the guarded mutation: an alias set concurrently
+            // rewrites the model record, so this check cannot go stale.
+            let holders: Vec<String> = self
+                .scan_records::<AliasTarget>(ALIASES, &model_prefix(model), |k| {
+                    describe_key(ALIASES, k)
+                })?
+                .into_iter()
+                .filter(|a| a.version == version)
+                .map(|a| a.alias)
+                .collect();
+            if !holders.is_empty() {
+                return Err(Error::VersionInUse {
+                    model: model.to_owned(),
+                    version,
+                    aliases: holders,
+                });
+            }
+            batch.remove(VERSIONS, version_key(model, version));
+            let mut entry = AuditEntry::draft(actor, AuditAction::DeleteVersion, reason);
+            entry.from = Some(version);
+            append_audit(batch, m, now, entry)?;
+            Ok(())
+        })?;
         tracing::info!(model, version, actor, "model version deleted");
         Ok(())
     }
@@ -337,5 +331,53 @@ mod tests {
             assert_eq!(reg.list_versions("m").expect("list").len(), 40);
             assert_eq!(reg.get_model("m").expect("get").latest_version, 40);
         }
+    }
+
+    #[test]
+    fn independent_registries_over_one_sled_store_never_collide() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = crate::store::SledStore::open(dir.path()).expect("open");
+        Registry::new(std::sync::Arc::new(store.clone()))
+            .create_model("m", "")
+            .expect("create");
+        // Each thread wraps its own clone in its own Arc: nothing in-process
+        // is shared but sled itself, so only the guarded batch serializes.
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let reg = Registry::new(std::sync::Arc::new(store.clone()));
+                std::thread::spawn(move || {
+                    for i in 0..10 {
+                        let v = reg
+                            .register_version("m", nv(&format!("t{t}-{i}")))
+                            .expect("register");
+                        reg.set_alias("m", "latest", v.version, "ci", "")
+                            .expect("alias");
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("join");
+        }
+        let reg = Registry::new(std::sync::Arc::new(store));
+        let versions: Vec<u32> = reg
+            .list_versions("m")
+            .expect("list")
+            .iter()
+            .map(|v| v.version)
+            .collect();
+        assert_eq!(versions, (1..=40).collect::<Vec<u32>>());
+        let log = reg.audit_log("m").expect("log");
+        let seqs: Vec<u64> = log.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=80).collect::<Vec<u64>>());
+        // The alias history is a chain: each move starts where the last ended.
+        let moves = reg.alias_history("m", "latest").expect("history");
+        for pair in moves.windows(2) {
+            assert_eq!(pair[1].from, pair[0].to);
+        }
+        assert_eq!(
+            moves.last().and_then(|e| e.to),
+            Some(reg.get_alias("m", "latest").expect("alias").version)
+        );
     }
 }
