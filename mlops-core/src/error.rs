@@ -126,6 +126,91 @@ pub enum Error {
     #[error("store backend error: {0}")]
     Backend(String),
 
+    // --- store ---
+    /// Another process (or another open handle) holds the store's exclusive
+    /// lock.
+    #[error("store at {} is locked by another process", path.display())]
+    StoreLocked {
+        /// The store directory.
+        path: PathBuf,
+    },
+
+    // --- registry ---
+    /// A name (model, alias, tag key) breaks the naming rules.
+    #[error("invalid {kind} name `{name}`: {reason}")]
+    InvalidName {
+        /// What was being named: `model`, `alias`, `tag`.
+        kind: &'static str,
+        /// The rejected name.
+        name: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+
+    /// No registered model has this name.
+    #[error("model `{model}` is not registered")]
+    ModelNotFound {
+        /// The model name.
+        model: String,
+    },
+
+    /// A model with this name is already registered.
+    #[error("model `{model}` is already registered")]
+    ModelExists {
+        /// The model name.
+        model: String,
+    },
+
+    /// The model has no such version (never registered, or deleted).
+    #[error("model `{model}` has no version {version}")]
+    VersionNotFound {
+        /// The model name.
+        model: String,
+        /// The version number.
+        version: u32,
+    },
+
+    /// The model has no such alias.
+    #[error("model `{model}` has no alias `{alias}`")]
+    AliasNotFound {
+        /// The model name.
+        model: String,
+        /// The alias.
+        alias: String,
+    },
+
+    /// A version cannot be deleted while aliases point at it.
+    #[error(
+        "model `{model}` version {version} is the target of {}; move the alias first",
+        list_aliases(aliases)
+    )]
+    VersionInUse {
+        /// The model name.
+        model: String,
+        /// The version number.
+        version: u32,
+        /// The aliases that point at it.
+        aliases: Vec<String>,
+    },
+
+    /// The alias has no earlier target in its audit history.
+    #[error("alias `{alias}` of model `{model}` has no earlier target to roll back to")]
+    NothingToRollBack {
+        /// The model name.
+        model: String,
+        /// The alias.
+        alias: String,
+    },
+
+    /// A model reference (`NAME@ALIAS` or `NAME/VERSION`) does not parse.
+    #[error("invalid model reference `{input}`: {reason}")]
+    InvalidModelRef {
+        /// The text given.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// Parsing a TOML or JSON document failed.
     #[error("cannot parse {what}: {reason}")]
     Parse {
@@ -229,6 +314,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+fn list_aliases(aliases: &[String]) -> String {
+    let quoted: Vec<String> = aliases.iter().map(|a| format!("`{a}`")).collect();
+    match quoted.as_slice() {
+        [] => "an alias".to_owned(),
+        [one] => format!("alias {one}"),
+        _ => format!("aliases {}", quoted.join(", ")),
+    }
 }
 
 /// `Result` with [`Error`].

@@ -6,11 +6,14 @@
 //! - [`fingerprint`]: stable digests of data, specs and fitted pipelines.
 //! - [`tracking`]: experiments, runs, metric histories, artifacts and search.
 //! - [`synth`]: a seeded synthetic churn data generator.
+//! - [`store`]: the key-value [`Store`](store::Store) trait, [`SledStore`](store::SledStore) and the record codec.
+//! - [`registry`]: registered models, versions, aliases with an audit log, promotion gates.
 #![warn(missing_docs)]
 
 pub mod data;
 mod error;
 
+pub mod registry;
 pub mod seed;
 pub mod store;
 pub mod tracking;
