@@ -117,10 +117,8 @@ pub(crate) fn is_plain_key_char(c: char) -> bool {
 fn write_key(f: &mut fmt::Formatter<'_>, key: &str) -> fmt::Result {
     if !key.is_empty() && key.chars().all(is_plain_key_char) {
         f.write_str(key)
-    } else if !key.contains('`') {
-        write!(f, "`{key}`")
     } else {
-        write_quoted(f, key, '"')
+        write_quoted(f, key, '`')
     }
 }
 

@@ -2,6 +2,9 @@
 
 use super::*;
 use std::collections::BTreeMap;
+use std::ops::{Bound, RangeBounds};
+
+use proptest::prelude::*;
 
 /// A run for tests: everything optional.
 #[derive(Debug, Clone, Default)]
@@ -834,4 +837,516 @@ fn conjuncts_are_the_top_level_and() {
         1
     );
     assert!(Filter::all().conjuncts().is_empty());
+}
+
+// ------------------------------------------------------------ index hints
+
+#[test]
+fn hints_for_the_design_example() {
+    let f = Filter::parse("metrics.auc > 0.8 AND (params.model = 'rf' OR tags.team = 'growth')")
+        .unwrap();
+    assert_eq!(
+        f.index_hints(),
+        vec![
+            IndexHint::Range {
+                field: metric("auc"),
+                range: NumRange {
+                    lower: Bound::Excluded(0.8),
+                    upper: Bound::Unbounded
+                }
+            },
+            IndexHint::AnyOf(vec![
+                vec![IndexHint::OneOf {
+                    field: param("model"),
+                    values: vec!["rf".into()]
+                }],
+                vec![IndexHint::OneOf {
+                    field: tag("team"),
+                    values: vec!["growth".into()]
+                }],
+            ]),
+        ]
+    );
+}
+
+#[test]
+fn hints_merge_ranges_and_follow_negation() {
+    let hints = |s: &str| Filter::parse(s).unwrap().index_hints();
+    assert_eq!(
+        hints("start_time >= 100 AND start_time < 200 AND status = 'finished'"),
+        vec![
+            IndexHint::Range {
+                field: FieldRef::Attribute(Attribute::StartTime),
+                range: NumRange {
+                    lower: Bound::Included(100.0),
+                    upper: Bound::Excluded(200.0)
+                }
+            },
+            IndexHint::OneOf {
+                field: FieldRef::Attribute(Attribute::Status),
+                values: vec!["FINISHED".into()]
+            },
+        ]
+    );
+    // NOT (x > 5) is true exactly when x <= 5 (x present, not NaN).
+    assert_eq!(
+        hints("NOT metrics.x > 5"),
+        vec![IndexHint::Range {
+            field: metric("x"),
+            range: NumRange {
+                lower: Bound::Unbounded,
+                upper: Bound::Included(5.0)
+            }
+        }]
+    );
+    // De Morgan: NOT (a OR b) needs both to be false.
+    assert_eq!(
+        hints("NOT (params.a != 'x' OR metrics.b < 1)"),
+        vec![
+            IndexHint::OneOf {
+                field: param("a"),
+                values: vec!["x".into()]
+            },
+            IndexHint::Range {
+                field: metric("b"),
+                range: NumRange {
+                    lower: Bound::Included(1.0),
+                    upper: Bound::Unbounded
+                }
+            },
+        ]
+    );
+    assert_eq!(
+        hints("run_name LIKE 'nightly-%' AND tags.t ILIKE 'x%' AND params.p != 'a'"),
+        vec![
+            IndexHint::Prefix {
+                field: FieldRef::Attribute(Attribute::RunName),
+                prefix: "nightly-".into()
+            },
+            IndexHint::Present { field: tag("t") },
+            IndexHint::Present { field: param("p") },
+        ]
+    );
+    assert_eq!(
+        hints("metrics.k IN (1, 2)"),
+        vec![IndexHint::AnyOf(vec![
+            vec![IndexHint::Range {
+                field: metric("k"),
+                range: NumRange::from_comparison(CmpOp::Eq, 1.0).unwrap()
+            }],
+            vec![IndexHint::Range {
+                field: metric("k"),
+                range: NumRange::from_comparison(CmpOp::Eq, 2.0).unwrap()
+            }],
+        ])]
+    );
+    // Present is dropped when the field is constrained more tightly, and for
+    // status, which every run has.
+    assert_eq!(
+        hints("params.p IS NOT NULL AND params.p = 'a' AND status != 'FAILED'"),
+        vec![IndexHint::OneOf {
+            field: param("p"),
+            values: vec!["a".into()]
+        }]
+    );
+    // Nothing usable: a full scan.
+    assert!(hints("params.a = 'x' OR metrics.b IS NULL").is_empty());
+    assert!(hints("params.a IS NULL").is_empty());
+    assert!(hints("NOT params.a IS NOT NULL").is_empty());
+}
+
+/// Whether `run` meets `hint`, read independently of the filter evaluator.
+fn hint_holds(hint: &IndexHint, run: &Run) -> bool {
+    let text = |field: &FieldRef| -> Option<String> {
+        match field {
+            FieldRef::Param(k) => run.params.get(k).cloned(),
+            FieldRef::Tag(k) => run.tags.get(k).cloned(),
+            FieldRef::Attribute(Attribute::Status) => run.status.clone(),
+            FieldRef::Attribute(Attribute::RunName) => run.name.clone(),
+            FieldRef::Attribute(Attribute::Experiment) => run.experiment.clone(),
+            FieldRef::Attribute(Attribute::RunId) => run.id.clone(),
+            _ => None,
+        }
+    };
+    let number = |field: &FieldRef| -> Option<f64> {
+        match field {
+            FieldRef::Metric(k) => run.metrics.get(k).copied(),
+            FieldRef::Attribute(Attribute::StartTime) => run.start.map(|t| t as f64),
+            FieldRef::Attribute(Attribute::EndTime) => run.end.map(|t| t as f64),
+            _ => None,
+        }
+    };
+    match hint {
+        IndexHint::OneOf { field, values } => text(field).is_some_and(|t| values.contains(&t)),
+        IndexHint::Prefix { field, prefix } => text(field).is_some_and(|t| t.starts_with(prefix)),
+        IndexHint::Range { field, range } => {
+            // Check through the byte keys, as an index would.
+            let (lo, hi) = range.key_bounds();
+            number(field).is_some_and(|x| {
+                let key = encode_f64_ordered(x);
+                let in_keys = (lo, hi).contains(&key);
+                assert_eq!(in_keys, range.contains(x), "{x} vs {range:?}");
+                in_keys
+            })
+        }
+        IndexHint::Present { field } => text(field).is_some() || number(field).is_some(),
+        IndexHint::AnyOf(alts) => alts
+            .iter()
+            .any(|alt| alt.iter().all(|h| hint_holds(h, run))),
+    }
+}
+
+fn arb_number() -> impl Strategy<Value = f64> {
+    prop_oneof![(-2i32..4).prop_map(f64::from), Just(0.5), Just(-0.0)]
+}
+
+fn arb_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("rf".to_owned()),
+        Just("gbm".to_owned()),
+        Just("r".to_owned()),
+        Just("".to_owned()),
+        "[a-z %_'\"\\\\\n`]{0,5}",
+    ]
+}
+
+fn arb_field() -> impl Strategy<Value = FieldRef> {
+    prop_oneof![
+        prop_oneof![Just("a"), Just("b"), Just("val auc")].prop_map(metric),
+        prop_oneof![Just("m"), Just("x y"), Just("k\\`")].prop_map(param),
+        Just(tag("t")),
+        proptest::sample::select(Attribute::ALL.to_vec()).prop_map(FieldRef::Attribute),
+    ]
+}
+
+fn literal_for(field: &FieldRef) -> BoxedStrategy<Literal> {
+    if field.is_numeric() {
+        arb_number().prop_map(Literal::Number).boxed()
+    } else if *field == FieldRef::Attribute(Attribute::Status) {
+        proptest::sample::select(RUN_STATUSES.to_vec())
+            .prop_map(|s| Literal::Text(s.to_owned()))
+            .boxed()
+    } else {
+        arb_text().prop_map(Literal::Text).boxed()
+    }
+}
+
+fn arb_leaf() -> impl Strategy<Value = Expr> {
+    arb_field().prop_flat_map(|field| {
+        let ops = if field.is_numeric() {
+            vec![
+                CmpOp::Eq,
+                CmpOp::Ne,
+                CmpOp::Lt,
+                CmpOp::Le,
+                CmpOp::Gt,
+                CmpOp::Ge,
+            ]
+        } else {
+            vec![CmpOp::Eq, CmpOp::Ne]
+        };
+        let compare = (
+            Just(field.clone()),
+            proptest::sample::select(ops),
+            literal_for(&field),
+        )
+            .prop_map(|(field, op, value)| Expr::Compare { field, op, value });
+        let in_list = (
+            Just(field.clone()),
+            proptest::collection::vec(literal_for(&field), 1..4),
+            any::<bool>(),
+        )
+            .prop_map(|(field, values, negated)| Expr::In {
+                field,
+                values,
+                negated,
+            });
+        let is_null = (Just(field.clone()), any::<bool>())
+            .prop_map(|(field, negated)| Expr::IsNull { field, negated });
+        if field.is_numeric() {
+            prop_oneof![compare, in_list, is_null].boxed()
+        } else {
+            let like = (Just(field), "[rgbfm%_]{0,4}", any::<bool>(), any::<bool>()).prop_map(
+                |(field, source, ignore_case, negated)| Expr::Like {
+                    field,
+                    pattern: LikePattern::new(&source, ignore_case).unwrap(),
+                    negated,
+                },
+            );
+            prop_oneof![compare, in_list, is_null, like].boxed()
+        }
+    })
+}
+
+fn arb_expr() -> impl Strategy<Value = Expr> {
+    arb_leaf().prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 2..4).prop_map(Expr::And),
+            proptest::collection::vec(inner.clone(), 2..4).prop_map(Expr::Or),
+            inner.prop_map(|e| Expr::Not(Box::new(e))),
+        ]
+    })
+}
+
+fn arb_run() -> impl Strategy<Value = Run> {
+    let num = || proptest::option::of(prop_oneof![arb_number(), Just(f64::NAN)]);
+    let txt = || proptest::option::of(prop_oneof![Just("rf"), Just("gbm"), Just("r"), Just("")]);
+    (
+        (num(), num(), num()),
+        (txt(), txt(), txt()),
+        proptest::sample::select(RUN_STATUSES.to_vec()),
+        (-2i64..4, proptest::option::of(-2i64..4)),
+        (txt(), txt(), txt()),
+    )
+        .prop_map(
+            |((a, b, v), (m, xy, t), status, (start, end), (name, exp, id))| {
+                let mut run = Run::new().status(status).times(start, end);
+                for (k, x) in [("a", a), ("b", b), ("val auc", v)] {
+                    if let Some(x) = x {
+                        run = run.metric(k, x);
+                    }
+                }
+                for (k, x) in [("m", m), ("x y", xy)] {
+                    if let Some(x) = x {
+                        run = run.param(k, x);
+                    }
+                }
+                if let Some(t) = t {
+                    run = run.tag("t", t);
+                }
+                run.name = name.map(str::to_owned);
+                run.experiment = exp.map(str::to_owned);
+                run.id = id.map(str::to_owned);
+                run
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Printing a filter and parsing it back gives the same tree.
+    #[test]
+    fn display_round_trips(expr in arb_expr()) {
+        let text = expr.to_string();
+        let parsed = Filter::parse(&text);
+        prop_assert!(parsed.is_ok(), "{text}: {parsed:?}");
+        let parsed = parsed.unwrap();
+        prop_assert_eq!(parsed.expr(), Some(&expr), "{}", text);
+    }
+
+    /// Hints are necessary conditions: a matching run meets every one.
+    #[test]
+    fn hints_are_necessary(expr in arb_expr(), runs in proptest::collection::vec(arb_run(), 8)) {
+        let filter = Filter::from_expr(expr);
+        let hints = filter.index_hints();
+        for run in &runs {
+            if filter.matches(run) {
+                for h in &hints {
+                    prop_assert!(hint_holds(h, run), "{filter}: {h:?} fails for {run:?}");
+                }
+            }
+        }
+    }
+
+    /// `NOT e` is true exactly when `e` is false, and unknown stays unknown.
+    #[test]
+    fn not_is_three_valued(expr in arb_expr(), run in arb_run()) {
+        let e = Filter::from_expr(expr.clone()).evaluate(&run);
+        let not = Filter::from_expr(Expr::Not(Box::new(expr))).evaluate(&run);
+        prop_assert_eq!(not, e.map(|b| !b));
+    }
+
+    /// The lexer and parser return errors, never panic, on arbitrary text.
+    #[test]
+    fn arbitrary_input_never_panics(s in "[ -~ñé]{0,40}") {
+        if let Err(Error::InvalidFilter { column, .. }) = Filter::parse(&s) {
+            prop_assert!(column >= 1 && column <= s.chars().count() + 1);
+        }
+        let _ = OrderBy::parse(&s);
+    }
+
+    /// Small edits of a valid filter give errors with in-range columns.
+    #[test]
+    fn mutated_filters_never_panic(expr in arb_expr(), cut in 0usize..200, insert in "[()'\"`,.=<>!a-z0-9 ]") {
+        let text = expr.to_string();
+        let chars: Vec<char> = text.chars().collect();
+        let at = cut % (chars.len() + 1);
+        let mutated: String = chars[..at].iter().chain(insert.chars().collect::<Vec<_>>().iter()).chain(chars[at..].iter()).collect();
+        if let Err(Error::InvalidFilter { column, .. }) = Filter::parse(&mutated) {
+            prop_assert!(column >= 1 && column <= mutated.chars().count() + 1);
+        }
+    }
+}
+
+// --------------------------------------------------------------- order-by
+
+fn order_error(s: &str) -> (usize, String) {
+    match OrderBy::parse(s) {
+        Err(Error::InvalidOrderBy {
+            input,
+            column,
+            message,
+        }) => {
+            assert_eq!(input, s);
+            (column, message)
+        }
+        other => panic!("{s:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn order_by_parses_keys_and_directions() {
+    let o = OrderBy::parse("metrics.auc DESC, start_time, params.`max depth` asc, tags.t desc")
+        .unwrap();
+    assert_eq!(
+        o.keys(),
+        &[
+            OrderKey {
+                field: metric("auc"),
+                descending: true
+            },
+            OrderKey {
+                field: FieldRef::Attribute(Attribute::StartTime),
+                descending: false
+            },
+            OrderKey {
+                field: param("max depth"),
+                descending: false
+            },
+            OrderKey {
+                field: tag("t"),
+                descending: true
+            },
+        ]
+    );
+    assert_eq!(
+        o.to_string(),
+        "metrics.auc DESC, start_time ASC, params.`max depth` ASC, tags.t DESC"
+    );
+    assert_eq!(OrderBy::parse(&o.to_string()).unwrap(), o);
+    assert!(OrderBy::parse("  ").unwrap().is_empty());
+}
+
+#[test]
+fn malformed_order_by_points_at_the_column() {
+    for (input, column, message) in [
+        (
+            "metrics.auc DOWN",
+            13,
+            "expected ASC, DESC, `,` or the end of the order-by, found `DOWN`",
+        ),
+        (
+            "metrics.auc DESC,",
+            18,
+            "expected a field (metrics.KEY, params.KEY, tags.KEY or an attribute), found the end of the input",
+        ),
+        (
+            "metrics.auc DESC start_time",
+            18,
+            "expected ASC, DESC, `,` or the end of the order-by, found `start_time`",
+        ),
+        (
+            "auc DESC",
+            1,
+            "unknown field `auc`: write metrics.auc, params.auc or tags.auc, or use an attribute (status, start_time, end_time, run_name, experiment, run_id)",
+        ),
+        ("DESC", 1, "expected a field, found the keyword `DESC`"),
+        (
+            "metrics.a, , start_time",
+            12,
+            "expected a field (metrics.KEY, params.KEY, tags.KEY or an attribute), found `,`",
+        ),
+    ] {
+        assert_eq!(order_error(input), (column, message.to_owned()), "{input}");
+    }
+    let err = OrderBy::parse("metrics.auc DOWN").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid order-by at column 13: expected ASC, DESC, `,` or the end of the order-by, \
+         found `DOWN` (in `metrics.auc DOWN`)"
+    );
+}
+
+fn sorted_names(runs: &[Run], order: &str) -> Vec<String> {
+    let order = OrderBy::parse(order).unwrap();
+    let mut runs = runs.to_vec();
+    // The tracker's tie-break: run name here.
+    runs.sort_by(|a, b| order.compare(a, b).then_with(|| a.name.cmp(&b.name)));
+    runs.into_iter().map(|r| r.name.unwrap()).collect()
+}
+
+#[test]
+fn order_puts_missing_last_and_nan_before_missing() {
+    let runs = vec![
+        Run::new().name("missing"),
+        Run::new().name("high").metric("auc", 0.9),
+        Run::new().name("nan").metric("auc", f64::NAN),
+        Run::new().name("low").metric("auc", 0.1),
+        Run::new().name("mid").metric("auc", 0.5),
+    ];
+    assert_eq!(
+        sorted_names(&runs, "metrics.auc"),
+        ["low", "mid", "high", "nan", "missing"]
+    );
+    assert_eq!(
+        sorted_names(&runs, "metrics.auc DESC"),
+        ["high", "mid", "low", "nan", "missing"]
+    );
+}
+
+#[test]
+fn order_by_several_keys_text_and_times() {
+    let runs = vec![
+        Run::new().name("a").param("model", "rf").times(300, None),
+        Run::new().name("b").param("model", "gbm").times(100, None),
+        Run::new().name("c").param("model", "rf").times(200, None),
+        Run::new().name("d").times(400, None),
+        Run::new().name("e").param("model", "gbm").times(100, None),
+    ];
+    assert_eq!(
+        sorted_names(&runs, "params.model, start_time DESC"),
+        ["b", "e", "a", "c", "d"]
+    );
+    assert_eq!(
+        sorted_names(&runs, "params.model DESC, start_time"),
+        ["c", "a", "b", "e", "d"]
+    );
+    // Ties on every key are Equal; the tie-break decides.
+    let o = OrderBy::parse("params.model").unwrap();
+    assert_eq!(o.compare(&runs[0], &runs[2]), std::cmp::Ordering::Equal);
+    assert_eq!(
+        OrderBy::default().compare(&runs[0], &runs[1]),
+        std::cmp::Ordering::Equal
+    );
+    // Zero and negative zero tie, as numbers do.
+    let z = Run::new().metric("x", 0.0);
+    let nz = Run::new().metric("x", -0.0);
+    assert_eq!(
+        order_cmp(&z, &nz, OrderBy::parse("metrics.x").unwrap().keys()),
+        std::cmp::Ordering::Equal
+    );
+}
+
+proptest! {
+    /// The comparator is a total order: antisymmetric and transitive, so
+    /// sorting with it is well defined.
+    #[test]
+    fn order_is_total(runs in proptest::collection::vec(arb_run(), 3), desc: [bool; 2]) {
+        let order = OrderBy::from_keys(vec![
+            OrderKey { field: metric("a"), descending: desc[0] },
+            OrderKey { field: param("m"), descending: desc[1] },
+        ]);
+        let c = |x: &Run, y: &Run| order.compare(x, y);
+        for x in &runs {
+            for y in &runs {
+                prop_assert_eq!(c(x, y), c(y, x).reverse());
+                for z in &runs {
+                    if c(x, y).is_le() && c(y, z).is_le() {
+                        prop_assert!(c(x, z).is_le());
+                    }
+                }
+            }
+        }
+    }
 }
