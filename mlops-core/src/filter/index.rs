@@ -393,3 +393,120 @@ fn merge_ranges(hints: &mut Vec<IndexHint>) {
     });
     *hints = merged;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::ops::RangeBounds;
+
+    /// Any f64 bit pattern: NaNs with payloads, subnormals, both zeros.
+    fn any_bits() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            any::<u64>().prop_map(f64::from_bits),
+            proptest::sample::select(vec![
+                0.0,
+                -0.0,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NAN,
+                -f64::NAN,
+                f64::MIN_POSITIVE,
+                -f64::MIN_POSITIVE,
+                f64::MAX,
+                f64::MIN,
+                1.0,
+                -1.0,
+            ]),
+        ]
+    }
+
+    fn bound() -> impl Strategy<Value = Bound<f64>> {
+        let v = prop_oneof![(-3i32..4).prop_map(f64::from), Just(-0.0), Just(0.5)];
+        prop_oneof![
+            v.clone().prop_map(Bound::Included),
+            v.prop_map(Bound::Excluded),
+            Just(Bound::Unbounded),
+        ]
+    }
+
+    #[test]
+    fn known_encodings() {
+        assert_eq!(encode_f64_ordered(0.0), [0x80, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            encode_f64_ordered(-0.0),
+            [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
+        );
+        assert_eq!(encode_f64_ordered(1.0), [0xbf, 0xf0, 0, 0, 0, 0, 0, 0]);
+        assert!(encode_f64_ordered(f64::INFINITY) < encode_f64_ordered(f64::NAN));
+        assert!(encode_f64_ordered(-f64::NAN) < encode_f64_ordered(f64::NEG_INFINITY));
+    }
+
+    #[test]
+    fn ranges() {
+        let gt = NumRange::from_comparison(CmpOp::Gt, 1.0).unwrap();
+        let le = NumRange::from_comparison(CmpOp::Le, 2.0).unwrap();
+        let both = gt.intersect(&le);
+        assert_eq!(both.lower, Bound::Excluded(1.0));
+        assert_eq!(both.upper, Bound::Included(2.0));
+        assert!(!both.contains(1.0) && both.contains(1.5) && both.contains(2.0));
+        assert!(!both.is_empty());
+        let ge = NumRange::from_comparison(CmpOp::Ge, 1.0).unwrap();
+        assert_eq!(gt.intersect(&ge), gt);
+        let lt = NumRange::from_comparison(CmpOp::Lt, 1.0).unwrap();
+        assert!(ge.intersect(&lt).is_empty());
+        assert!(
+            !ge.intersect(&NumRange::from_comparison(CmpOp::Le, 1.0).unwrap())
+                .is_empty()
+        );
+        assert!(NumRange::from_comparison(CmpOp::Ne, 1.0).is_none());
+        assert!(!NumRange::ALL.contains(f64::NAN));
+        assert!(NumRange::ALL.contains(f64::INFINITY));
+        // `x = 0` takes both zeros, in values and in keys.
+        let zero = NumRange::from_comparison(CmpOp::Eq, 0.0).unwrap();
+        assert!(zero.contains(-0.0));
+        assert!(zero.key_bounds().contains(&encode_f64_ordered(-0.0)));
+        assert!(zero.key_bounds().contains(&encode_f64_ordered(0.0)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn encoding_order_is_total_order(a in any_bits(), b in any_bits()) {
+            prop_assert_eq!(encode_f64_ordered(a).cmp(&encode_f64_ordered(b)), a.total_cmp(&b));
+        }
+
+        #[test]
+        fn decoding_inverts_encoding(a in any_bits()) {
+            prop_assert_eq!(decode_f64_ordered(encode_f64_ordered(a)).to_bits(), a.to_bits());
+        }
+
+        /// A key lies within `key_bounds` exactly when its number lies in the
+        /// range, zeros and NaNs included.
+        #[test]
+        fn key_bounds_agree_with_contains(
+            lower in bound(),
+            upper in bound(),
+            x in prop_oneof![(-4i32..5).prop_map(f64::from), Just(-0.0), Just(0.5), any_bits()],
+        ) {
+            let range = NumRange { lower, upper };
+            prop_assert_eq!(range.key_bounds().contains(&encode_f64_ordered(x)), range.contains(x));
+        }
+
+        #[test]
+        fn intersection_is_conjunction(
+            a in (bound(), bound()),
+            b in (bound(), bound()),
+            x in prop_oneof![(-4i32..5).prop_map(f64::from), Just(-0.0), Just(0.5)],
+        ) {
+            let ra = NumRange { lower: a.0, upper: a.1 };
+            let rb = NumRange { lower: b.0, upper: b.1 };
+            let both = ra.intersect(&rb);
+            prop_assert_eq!(both.contains(x), ra.contains(x) && rb.contains(x));
+            if both.is_empty() {
+                prop_assert!(!both.contains(x));
+            }
+        }
+    }
+}
