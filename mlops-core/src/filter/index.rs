@@ -236,7 +236,7 @@ fn collect(expr: &Expr, negated: bool, out: &mut Vec<IndexHint>) {
                 }
                 alternatives.push(alt);
             }
-            out.push(IndexHint::AnyOf(alternatives));
+            out.push(union(alternatives));
         }
         (Expr::Not(e), _) => collect(e, !negated, out),
         (Expr::Compare { field, op, value }, _) => {
@@ -340,6 +340,33 @@ fn collect(expr: &Expr, negated: bool, out: &mut Vec<IndexHint>) {
                 });
             }
         }
+    }
+}
+
+/// The union of alternatives: one `OneOf` when every alternative is a
+/// single `OneOf` on the same field (`a = 'x' OR a = 'y'` is `a IN ('x',
+/// 'y')`), an `AnyOf` otherwise.
+fn union(alternatives: Vec<Vec<IndexHint>>) -> IndexHint {
+    let mut merged: Option<(FieldRef, Vec<String>)> = None;
+    for alt in &alternatives {
+        let [IndexHint::OneOf { field, values }] = alt.as_slice() else {
+            return IndexHint::AnyOf(alternatives);
+        };
+        match &mut merged {
+            None => merged = Some((field.clone(), values.clone())),
+            Some((f, vs)) if f == field => {
+                for v in values {
+                    if !vs.contains(v) {
+                        vs.push(v.clone());
+                    }
+                }
+            }
+            Some(_) => return IndexHint::AnyOf(alternatives),
+        }
+    }
+    match merged {
+        Some((field, values)) => IndexHint::OneOf { field, values },
+        None => IndexHint::AnyOf(alternatives),
     }
 }
 

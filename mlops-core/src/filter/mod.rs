@@ -20,7 +20,9 @@
 //!   `[NOT] LIKE`, `[NOT] ILIKE` (case-insensitive) and `[NOT] IN (...)`.
 //!   `status` compares with RUNNING, FINISHED, FAILED or KILLED, in any case.
 //! - `LIKE` patterns: `%` is any run of characters, `_` one character, and a
-//!   backslash makes the next character literal.
+//!   backslash makes the next character literal. Quoted text keeps `\%` and
+//!   `\_` as written (other escapes are resolved), so `LIKE '50\%'` matches
+//!   the text `50%`.
 //! - `field IS NULL` / `field IS NOT NULL` test whether a value exists.
 //! - `NOT` binds tighter than `AND`, which binds tighter than `OR`;
 //!   parentheses group. Keywords ignore case.
@@ -31,8 +33,8 @@
 //! filter is *true*. So `params.model != 'rf'` and `NOT params.model = 'rf'`
 //! both skip runs without a `model` param, as MLflow's `!=` does.
 //!
-//! A malformed filter is an [`Error::InvalidFilter`](crate::Error::InvalidFilter)
-//! that names the column of the offending token.
+//! A malformed filter is an [`Error::InvalidFilter`] that names the column of
+//! the offending token.
 //!
 //! For search, [`Filter::index_hints`] lists conditions every matching run
 //! meets (equalities, ranges, prefixes), so a tracker can look candidates up

@@ -949,6 +949,52 @@ fn hints_merge_ranges_and_follow_negation() {
             values: vec!["a".into()]
         }]
     );
+    // An OR of equalities on one field is one lookup.
+    assert_eq!(
+        hints(
+            "params.m = 'rf' OR params.m IN ('gbm', 'rf') OR (params.m = 'lr' AND metrics.a > 1)"
+        ),
+        vec![IndexHint::AnyOf(vec![
+            vec![IndexHint::OneOf {
+                field: param("m"),
+                values: vec!["rf".into()]
+            }],
+            vec![IndexHint::OneOf {
+                field: param("m"),
+                values: vec!["gbm".into(), "rf".into()]
+            }],
+            vec![
+                IndexHint::OneOf {
+                    field: param("m"),
+                    values: vec!["lr".into()]
+                },
+                IndexHint::Range {
+                    field: metric("a"),
+                    range: NumRange::from_comparison(CmpOp::Gt, 1.0).unwrap()
+                },
+            ],
+        ])]
+    );
+    assert_eq!(
+        hints("status = 'FAILED' OR status IN ('KILLED', 'failed')"),
+        vec![IndexHint::OneOf {
+            field: FieldRef::Attribute(Attribute::Status),
+            values: vec!["FAILED".into(), "KILLED".into()]
+        }]
+    );
+    assert_eq!(
+        hints("params.m = 'rf' OR tags.m = 'rf'"),
+        vec![IndexHint::AnyOf(vec![
+            vec![IndexHint::OneOf {
+                field: param("m"),
+                values: vec!["rf".into()]
+            }],
+            vec![IndexHint::OneOf {
+                field: tag("m"),
+                values: vec!["rf".into()]
+            }],
+        ])]
+    );
     // Nothing usable: a full scan.
     assert!(hints("params.a = 'x' OR metrics.b IS NULL").is_empty());
     assert!(hints("params.a IS NULL").is_empty());
