@@ -206,6 +206,8 @@ impl<'a> Lexer<'a> {
                     Kind::Word(word.to_owned())
                 }
             }
+            '&' => return self.err(start, "unexpected character `&`: write AND"),
+            '|' => return self.err(start, "unexpected character `|`: write OR"),
             c => return self.err(start, format!("unexpected character `{c}`")),
         };
         Ok(Token {

@@ -445,6 +445,12 @@ impl<'a> Parser<'a> {
                 }
             }
             Kind::Str(s) => Ok(Literal::Text(s)),
+            Kind::Word(w) if !field.is_numeric() && !KEYWORDS.iter().any(|k| is_keyword(&w, k)) => {
+                err(
+                    tok.start,
+                    format!("expected a value after {after}, found `{w}`: quote text, as in '{w}'"),
+                )
+            }
             other => err(
                 tok.start,
                 format!("expected a value after {after}, found {}", other.describe()),

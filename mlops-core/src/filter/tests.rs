@@ -579,8 +579,29 @@ fn malformed_filters_point_at_the_offending_column() {
         (
             "metrics.a = 1 & metrics.b = 2",
             15,
-            "unexpected character `&`",
+            "unexpected character `&`: write AND",
         ),
+        (
+            "metrics.a = 1 || metrics.b = 2",
+            15,
+            "unexpected character `|`: write OR",
+        ),
+        (
+            "params.model = rf",
+            16,
+            "expected a value after `=`, found `rf`: quote text, as in 'rf'",
+        ),
+        (
+            "params.model IN ('gbm', rf)",
+            25,
+            "expected a value after `,`, found `rf`: quote text, as in 'rf'",
+        ),
+        (
+            "status = FINISHED",
+            10,
+            "expected a value after `=`, found `FINISHED`: quote text, as in 'FINISHED'",
+        ),
+        ("metrics.a = b", 13, "expected a value after `=`, found `b`"),
         ("metrics.a = 1.2.3", 13, "malformed number `1.2.`"),
         ("metrics.a = 12abc", 13, "malformed number `12a`"),
         ("metrics.a = 1e", 14, "exponent without digits"),
