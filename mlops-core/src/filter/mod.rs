@@ -202,6 +202,13 @@ impl fmt::Display for Filter {
     }
 }
 
+impl Default for Filter {
+    /// The filter that matches every run.
+    fn default() -> Filter {
+        Filter::all()
+    }
+}
+
 impl std::str::FromStr for Filter {
     type Err = Error;
 
