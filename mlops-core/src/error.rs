@@ -314,6 +314,30 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+
+    // --- filter ---
+    /// A search filter is malformed or compares a field with the wrong kind
+    /// of value.
+    #[error("invalid filter at column {column}: {message} (in `{input}`)")]
+    InvalidFilter {
+        /// The filter text.
+        input: String,
+        /// 1-based column, in characters, of the offending token.
+        column: usize,
+        /// What is wrong there.
+        message: String,
+    },
+
+    /// An order-by clause is malformed.
+    #[error("invalid order-by at column {column}: {message} (in `{input}`)")]
+    InvalidOrderBy {
+        /// The order-by text.
+        input: String,
+        /// 1-based column, in characters, of the offending token.
+        column: usize,
+        /// What is wrong there.
+        message: String,
+    },
 }
 
 fn list_aliases(aliases: &[String]) -> String {

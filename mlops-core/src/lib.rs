@@ -2,6 +2,7 @@
 //!
 //! - [`data`]: [`Frame`](data::Frame), a typed columnar table, and CSV reading.
 //! - [`features`]: declarative feature pipelines fitted on training rows.
+//! - [`filter`]: the run search language: filters, order-by, index hints.
 //! - [`seed`]: explicit seeds and the random generators derived from them.
 //! - [`fingerprint`]: stable digests of data, specs and fitted pipelines.
 //! - [`tracking`]: experiments, runs, metric histories, artifacts and search.
@@ -12,6 +13,7 @@
 
 pub mod data;
 mod error;
+pub mod filter;
 
 pub mod registry;
 pub mod seed;
