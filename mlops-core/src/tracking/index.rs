@@ -162,15 +162,6 @@ pub(crate) fn ids_in_range(
     Ok(out)
 }
 
-/// The 8-byte order-preserving encoding of a f64.
-pub(crate) fn f64_bytes(v: f64) -> [u8; 8] {
-    let mut o = Vec::with_capacity(8);
-    push_f64(&mut o, v);
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&o);
-    a
-}
-
 /// The 8-byte order-preserving encoding of an i64.
 pub(crate) fn i64_bytes(v: i64) -> [u8; 8] {
     let mut o = Vec::with_capacity(8);

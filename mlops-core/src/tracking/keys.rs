@@ -50,18 +50,13 @@ pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&[0x00, 0x01]);
 }
 
-/// Appends a f64 so that byte order equals numeric order (NaN is never
-/// stored: metric values are checked finite before they get here).
+/// Appends a f64 so that byte order equals numeric order, with the
+/// filter module's encoding (so its range bounds apply to index keys). NaN
+/// is never stored: metric values are checked finite before they get here.
 pub(crate) fn push_f64(out: &mut Vec<u8>, v: f64) {
     // -0.0 and 0.0 are equal numbers, so they get one encoding.
     let v = if v == 0.0 { 0.0 } else { v };
-    let bits = v.to_bits();
-    let ordered = if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
-    };
-    out.extend_from_slice(&ordered.to_be_bytes());
+    out.extend_from_slice(&crate::filter::encode_f64_ordered(v));
 }
 
 /// Appends an i64 so that byte order equals numeric order.

@@ -59,7 +59,7 @@ pub use experiment::Experiment;
 pub use metrics::{CHUNK_POINTS, DEFAULT_LOGGER_BATCH, MetricLogger, MetricPoint};
 pub use record::{LatestMetric, RunInfo, RunStatus, RunSummary};
 pub use run::{MAX_NAME_LEN, Run, RunGuard, RunOptions};
-pub use search::{SearchPage, SearchQuery};
+pub use search::{DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, SearchPage, SearchQuery};
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
