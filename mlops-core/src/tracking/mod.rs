@@ -234,3 +234,6 @@ impl Tracker {
         Ok(runs)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -127,6 +127,10 @@ pub struct SearchPage {
     /// Pass to [`SearchQuery::page_token`] for the next page; `None` on the
     /// last page.
     pub next_page_token: Option<String>,
+    /// How many run summaries the search decoded: the candidates the
+    /// indexes left, or every run when no index applied. For diagnosing
+    /// slow filters.
+    pub decoded: usize,
 }
 
 impl Searchable for RunSummary {
