@@ -1,6 +1,9 @@
 //! Corrupted tracking records give typed errors, never panics: random
 //! mutations of every stored record are read back through the tracker.
 
+// Test helpers outside #[test] functions unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use mlops_core::Error;

@@ -2,6 +2,9 @@
 //! nothing, and a process killed with SIGKILL leaves every acknowledged run
 //! intact.
 
+// Test helpers outside #[test] functions unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
