@@ -11,15 +11,17 @@ use mlops_core::store::{MemoryStore, SharedStore, Store, codec};
 use mlops_core::tracking::{DatasetInput, Environment, RunOptions, SearchQuery, Tracker};
 use proptest::prelude::*;
 
-/// Trees holding encoded tracking records (see `tracking/keys.rs`).
-const TREES: [&str; 7] = [
-    "tracking.experiments",
-    "tracking.runs",
-    "tracking.metrics",
-    "tracking.inputs",
-    "tracking.environment",
-    "tracking.artifacts",
-    "tracking.blobs",
+/// The tracking tree and its key spaces (first key byte, see
+/// `tracking/keys.rs`) that hold records; `i` (index entries) holds none.
+const TREE: &str = "tracking";
+const SPACES: [(u8, &str); 7] = [
+    (b'x', "experiment"),
+    (b'r', "run summary"),
+    (b'm', "metric chunk"),
+    (b'd', "dataset input"),
+    (b'v', "environment"),
+    (b'a', "artifact ref"),
+    (b'b', "blob"),
 ];
 
 /// A store with one parent run (params, two metrics over two chunks, tags,
@@ -57,12 +59,13 @@ fn fixture() -> (SharedStore, String) {
 
 fn records(store: &dyn Store) -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
-    for tree in TREES {
-        for e in store.scan_prefix(tree, b"").unwrap() {
-            let (k, v) = e.unwrap();
-            out.push((tree, k, v));
+    for e in store.scan_prefix(TREE, b"").unwrap() {
+        let (k, v) = e.unwrap();
+        if let Some((_, kind)) = SPACES.iter().find(|(b, _)| k.first() == Some(b)) {
+            out.push((*kind, k, v));
         }
     }
+    assert!(out.len() > 10, "fixture holds {} records", out.len());
     out
 }
 
@@ -118,11 +121,11 @@ fn typed<T>(r: &mlops_core::Result<T>) -> bool {
 /// Whether a mutated envelope still decodes to the original record: only
 /// when nothing changed, or only the version field did, to a version this
 /// build reads.
-fn harmless(tree: &str, old: &[u8], new: &[u8]) -> bool {
+fn harmless(kind: &str, old: &[u8], new: &[u8]) -> bool {
     if old == new {
         return true;
     }
-    if tree == "tracking.blobs" || old.len() != new.len() || old.len() < codec::HEADER_LEN {
+    if kind == "blob" || old.len() != new.len() || old.len() < codec::HEADER_LEN {
         return false;
     }
     let same_outside_version = old
@@ -140,9 +143,9 @@ proptest! {
     fn mutated_records_give_typed_errors(pick in any::<usize>(), m in mutation()) {
         let (store, id) = fixture();
         let recs = records(store.as_ref());
-        let (tree, key, old) = &recs[pick % recs.len()];
+        let (kind, key, old) = &recs[pick % recs.len()];
         let new = mutate(old, &m);
-        store.insert(tree, key, &new).unwrap();
+        store.insert(TREE, key, &new).unwrap();
         let t = Tracker::new(store.clone());
 
         let summary = t.get_summary(&id);
@@ -160,20 +163,20 @@ proptest! {
         prop_assert!(typed(&children) && typed(&resumed));
 
         // The read that covers the mutated record notices the damage.
-        if !harmless(tree, old, &new) {
-            let caught = match *tree {
-                "tracking.runs" if key.as_slice() == id.as_bytes() => {
+        if !harmless(kind, old, &new) {
+            let caught = match *kind {
+                "run summary" if key[1..] == *id.as_bytes() => {
                     summary.is_err() && info.is_err() && search.is_err()
                 }
-                "tracking.runs" => children.is_err(),
-                "tracking.metrics" => loss.is_err() || auc.is_err(),
-                "tracking.experiments" => exp.is_err() && listed.is_err(),
-                "tracking.inputs" | "tracking.environment" => info.is_err(),
-                "tracking.artifacts" => artifact.is_err() && info.is_err(),
-                "tracking.blobs" => artifact.is_err(),
+                "run summary" => children.is_err(),
+                "metric chunk" => loss.is_err() || auc.is_err(),
+                "experiment" => exp.is_err() && listed.is_err(),
+                "dataset input" | "environment" => info.is_err(),
+                "artifact ref" => artifact.is_err() && info.is_err(),
+                "blob" => artifact.is_err(),
                 _ => false,
             };
-            prop_assert!(caught, "mutation {:?} of {} went unnoticed", m, tree);
+            prop_assert!(caught, "mutation {:?} of a {} went unnoticed", m, kind);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Content-addressed artifacts.
 //!
-//! Bytes are stored once per BLAKE3 digest in `tracking.blobs`, raw (no
+//! Bytes are stored once per BLAKE3 digest (key space `b`), raw (no
 //! envelope: the digest is the integrity check, and an envelope would copy
 //! large payloads once more). A run maps artifact names to digests; reading
 //! recomputes the digest and returns [`Error::Corrupt`] on mismatch.
@@ -35,7 +35,7 @@ pub(crate) fn read_blob(store: &dyn Store, run_id: &str, art: &ArtifactRef) -> R
         reason: format!("stored digest is not valid hex: {e}"),
     })?;
     let bytes = store
-        .get(keys::BLOBS, hash.as_bytes())?
+        .get(keys::TREE, &keys::BLOBS.key(hash.as_bytes()))?
         .ok_or_else(|| Error::Corrupt {
             what: what(),
             reason: format!("content {} is missing from the store", art.digest),
@@ -56,7 +56,7 @@ pub(crate) fn read_blob(store: &dyn Store, run_id: &str, art: &ArtifactRef) -> R
 /// Reads the reference of one artifact.
 pub(crate) fn get_ref(store: &dyn Store, run_id: &str, name: &str) -> Result<Option<ArtifactRef>> {
     store
-        .get(keys::ARTIFACTS, &keys::run_item(run_id, name))?
+        .get(keys::TREE, &keys::run_item(keys::ARTIFACTS, run_id, name))?
         .map(|b| codec::decode(&b, &format!("artifact `{name}` of run {run_id}")))
         .transpose()
 }
@@ -64,7 +64,7 @@ pub(crate) fn get_ref(store: &dyn Store, run_id: &str, name: &str) -> Result<Opt
 /// All artifact references of a run, by name.
 pub(crate) fn list(store: &dyn Store, run_id: &str) -> Result<Vec<ArtifactRef>> {
     store
-        .scan_prefix(keys::ARTIFACTS, run_id.as_bytes())?
+        .scan_prefix(keys::TREE, &keys::ARTIFACTS.key(run_id.as_bytes()))?
         .map(|e| {
             let (_, v) = e?;
             codec::decode(&v, &format!("artifact of run {run_id}"))

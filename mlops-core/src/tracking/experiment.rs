@@ -20,7 +20,7 @@ pub struct Experiment {
 /// Reads an experiment by name.
 pub(crate) fn get(store: &dyn Store, name: &str) -> Result<Option<Experiment>> {
     store
-        .get(keys::EXPERIMENTS, name.as_bytes())?
+        .get(keys::TREE, &keys::EXPERIMENTS.key(name.as_bytes()))?
         .map(|b| codec::decode(&b, &format!("experiment `{name}`")))
         .transpose()
 }
@@ -38,7 +38,12 @@ pub(crate) fn get_or_create(store: &dyn Store, name: &str) -> Result<Experiment>
         created_time: super::now_ms(),
     };
     let bytes = codec::encode(&candidate)?;
-    if store.compare_and_swap(keys::EXPERIMENTS, name.as_bytes(), None, Some(&bytes))? {
+    if store.compare_and_swap(
+        keys::TREE,
+        &keys::EXPERIMENTS.key(name.as_bytes()),
+        None,
+        Some(&bytes),
+    )? {
         tracing::debug!(experiment = name, id = %candidate.id, "created experiment");
         return Ok(candidate);
     }
@@ -52,10 +57,16 @@ pub(crate) fn get_or_create(store: &dyn Store, name: &str) -> Result<Experiment>
 /// All experiments, by name.
 pub(crate) fn list(store: &dyn Store) -> Result<Vec<Experiment>> {
     store
-        .scan_prefix(keys::EXPERIMENTS, b"")?
+        .scan_prefix(keys::TREE, &keys::EXPERIMENTS.key(b""))?
         .map(|e| {
             let (k, v) = e?;
-            codec::decode(&v, &format!("experiment `{}`", String::from_utf8_lossy(&k)))
+            codec::decode(
+                &v,
+                &format!(
+                    "experiment `{}`",
+                    String::from_utf8_lossy(k.get(1..).unwrap_or_default())
+                ),
+            )
         })
         .collect()
 }

@@ -1,4 +1,4 @@
-//! Secondary indexes over run summaries, kept in the `tracking.index` tree.
+//! Secondary indexes over run summaries, kept in key space `i`.
 //!
 //! Each index entry is a key with an empty value; the run id is always the
 //! last 32 bytes of the key:
@@ -93,10 +93,10 @@ pub(crate) fn keys_for(s: &RunSummary) -> BTreeSet<Vec<u8>> {
 /// Adds to `batch` the index writes that turn `old` into `new`.
 pub(crate) fn diff(old: &BTreeSet<Vec<u8>>, new: &BTreeSet<Vec<u8>>, batch: &mut WriteBatch) {
     for k in old.difference(new) {
-        batch.remove(keys::INDEX, k.clone());
+        batch.remove(keys::TREE, keys::INDEX.key(k));
     }
     for k in new.difference(old) {
-        batch.insert(keys::INDEX, k.clone(), Vec::new());
+        batch.insert(keys::TREE, keys::INDEX.key(k), Vec::new());
     }
 }
 
@@ -108,7 +108,7 @@ fn id_of(key: &[u8]) -> Option<String> {
 /// Run ids of all index entries starting with `prefix`.
 pub(crate) fn ids_with_prefix(store: &dyn Store, prefix: &[u8]) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for e in store.scan_prefix(keys::INDEX, prefix)? {
+    for e in store.scan_prefix(keys::TREE, &keys::INDEX.key(prefix))? {
         let (k, _) = e?;
         out.extend(id_of(&k));
     }
@@ -155,7 +155,7 @@ pub(crate) fn ids_in_range(
         Bound::Unbounded => prefix_end(prefix),
     };
     let mut out = Vec::new();
-    for e in store.scan_range(keys::INDEX, &start, &end)? {
+    for e in store.scan_range(keys::TREE, &keys::INDEX.key(&start), &keys::INDEX.key(&end))? {
         let (k, _) = e?;
         out.extend(id_of(&k));
     }

@@ -1,40 +1,63 @@
 //! The key layout of tracking data in the store.
 //!
-//! Every tree name starts with `tracking.`. Run ids are 32 lowercase hex
+//! Run ids are 32 lowercase hex
 //! bytes, so a run id at the front of a key needs no delimiter. Free-form
 //! strings inside keys (metric names, param values) go through [`push_str`],
 //! an order-preserving escape (`0x00` becomes `0x00 0xFF`, the string ends
 //! with `0x00 0x01`), so a prefix scan for one string never matches a longer
 //! one and keys sort the way their strings sort.
 //!
+//! All keys live in the one tree [`TREE`] (`tracking`); the first byte
+//! names the key space:
+//!
 //! ```text
-//! tree                    key                                     value
-//! tracking.experiments    name                                    Experiment record
-//! tracking.runs           run_id                                  RunSummary (compact)
-//! tracking.metrics        run_id ‖ esc(key) ‖ chunk_no u32 BE      chunk of points
-//! tracking.inputs         run_id ‖ esc(dataset name)              DatasetInput
-//! tracking.environment    run_id                                  Environment
-//! tracking.artifacts      run_id ‖ esc(artifact name)             ArtifactRef
-//! tracking.blobs          BLAKE3 digest (32 bytes)                raw bytes
-//! tracking.index          see `index.rs`                          empty
+//! space  key (after the space byte)              value
+//! x      experiment name                         Experiment record
+//! r      run_id                                  RunSummary (compact)
+//! m      run_id ‖ esc(key) ‖ chunk_no u32 BE      chunk of metric points
+//! d      run_id ‖ esc(dataset name)              DatasetInput
+//! v      run_id                                  Environment
+//! a      run_id ‖ esc(artifact name)             ArtifactRef
+//! b      BLAKE3 digest (32 bytes)                raw artifact bytes
+//! i      see `index.rs`                          empty
 //! ```
 
+/// The one store tree holding all tracking data. One tree, not one per
+/// record kind, so that a run's summary, index entries and metric chunks go
+/// into one single-tree batch: on sled that is a plain atomic batch instead
+/// of a multi-tree transaction, several times cheaper per write.
+pub(crate) const TREE: &str = "tracking";
+
+/// A key space inside [`TREE`]: the first byte of every key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Space(pub(crate) u8);
+
+impl Space {
+    /// `space byte ‖ rest`.
+    pub(crate) fn key(self, rest: &[u8]) -> Vec<u8> {
+        let mut k = Vec::with_capacity(1 + rest.len());
+        k.push(self.0);
+        k.extend_from_slice(rest);
+        k
+    }
+}
+
 /// Experiments by name.
-pub(crate) const EXPERIMENTS: &str = "tracking.experiments";
+pub(crate) const EXPERIMENTS: Space = Space(b'x');
 /// Compact run summaries by run id.
-pub(crate) const RUNS: &str = "tracking.runs";
+pub(crate) const RUNS: Space = Space(b'r');
 /// Metric history chunks.
-pub(crate) const METRICS: &str = "tracking.metrics";
+pub(crate) const METRICS: Space = Space(b'm');
 /// Dataset inputs.
-pub(crate) const INPUTS: &str = "tracking.inputs";
+pub(crate) const INPUTS: Space = Space(b'd');
 /// Captured environments.
-pub(crate) const ENVIRONMENT: &str = "tracking.environment";
+pub(crate) const ENVIRONMENT: Space = Space(b'v');
 /// Artifact references (name to digest).
-pub(crate) const ARTIFACTS: &str = "tracking.artifacts";
+pub(crate) const ARTIFACTS: Space = Space(b'a');
 /// Content-addressed artifact bytes.
-pub(crate) const BLOBS: &str = "tracking.blobs";
+pub(crate) const BLOBS: Space = Space(b'b');
 /// Secondary indexes.
-pub(crate) const INDEX: &str = "tracking.index";
+pub(crate) const INDEX: Space = Space(b'i');
 
 /// Length of a run id in hex characters.
 pub(crate) const RUN_ID_LEN: usize = 32;
@@ -66,7 +89,8 @@ pub(crate) fn push_i64(out: &mut Vec<u8>, v: i64) {
 
 /// Key prefix of all chunks of one metric of one run.
 pub(crate) fn metric_prefix(run_id: &str, key: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(RUN_ID_LEN + key.len() + 6);
+    let mut k = Vec::with_capacity(RUN_ID_LEN + key.len() + 7);
+    k.push(METRICS.0);
     k.extend_from_slice(run_id.as_bytes());
     push_str(&mut k, key);
     k
@@ -80,8 +104,9 @@ pub(crate) fn metric_chunk(run_id: &str, key: &str, chunk_no: u32) -> Vec<u8> {
 }
 
 /// Key of a named item of a run (artifact, dataset input).
-pub(crate) fn run_item(run_id: &str, name: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(RUN_ID_LEN + name.len() + 2);
+pub(crate) fn run_item(space: Space, run_id: &str, name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(RUN_ID_LEN + name.len() + 3);
+    k.push(space.0);
     k.extend_from_slice(run_id.as_bytes());
     push_str(&mut k, name);
     k

@@ -7,7 +7,7 @@
 //! - a compact [`RunSummary`] per run (status, times, params, tags, latest
 //!   metric values), rewritten on every change; this is what search decodes;
 //! - metric histories in append-only chunks of up to
-//!   [`CHUNK_POINTS`](metrics::CHUNK_POINTS) points, apart from the summary;
+//!   [`CHUNK_POINTS`] points, apart from the summary;
 //! - secondary indexes (`index.rs`) updated in the same atomic batch as the
 //!   summary, so a search decodes only candidate runs.
 //!
@@ -160,7 +160,7 @@ impl Tracker {
     pub fn get_summary(&self, run_id: &str) -> Result<RunSummary> {
         let bytes = self
             .store
-            .get(keys::RUNS, run_id.as_bytes())?
+            .get(keys::TREE, &keys::RUNS.key(run_id.as_bytes()))?
             .ok_or_else(|| Error::RunNotFound {
                 run_id: run_id.to_owned(),
             })?;
@@ -173,14 +173,14 @@ impl Tracker {
         let summary = self.get_summary(run_id)?;
         let store = self.store.as_ref();
         let inputs = store
-            .scan_prefix(keys::INPUTS, run_id.as_bytes())?
+            .scan_prefix(keys::TREE, &keys::INPUTS.key(run_id.as_bytes()))?
             .map(|e| {
                 let (_, v) = e?;
                 codec::decode(&v, &format!("dataset input of run {run_id}"))
             })
             .collect::<Result<Vec<DatasetInput>>>()?;
         let environment = store
-            .get(keys::ENVIRONMENT, run_id.as_bytes())?
+            .get(keys::TREE, &keys::ENVIRONMENT.key(run_id.as_bytes()))?
             .map(|b| codec::decode(&b, &format!("environment of run {run_id}")))
             .transpose()?;
         Ok(RunInfo {

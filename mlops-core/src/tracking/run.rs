@@ -139,8 +139,8 @@ impl Run {
         let index = index::keys_for(&summary);
         let mut batch = WriteBatch::new();
         batch.insert(
-            keys::RUNS,
-            summary.run_id.as_bytes(),
+            keys::TREE,
+            keys::RUNS.key(summary.run_id.as_bytes()),
             codec::encode(&summary)?,
         );
         index::diff(&BTreeSet::new(), &index, &mut batch);
@@ -213,7 +213,11 @@ impl Run {
     fn commit(&self, st: &mut RunState, summary: RunSummary, mut batch: WriteBatch) -> Result<()> {
         let index = index::keys_for(&summary);
         index::diff(&st.index, &index, &mut batch);
-        batch.insert(keys::RUNS, self.id.as_bytes(), codec::encode(&summary)?);
+        batch.insert(
+            keys::TREE,
+            keys::RUNS.key(self.id.as_bytes()),
+            codec::encode(&summary)?,
+        );
         self.store.apply(batch)?;
         st.summary = summary;
         st.index = index;
@@ -372,12 +376,13 @@ impl Run {
             size: bytes.len() as u64,
         };
         let mut batch = WriteBatch::new();
-        if self.store.get(keys::BLOBS, hash.as_bytes())?.is_none() {
-            batch.insert(keys::BLOBS, hash.as_bytes().to_vec(), bytes.to_vec());
+        let blob_key = keys::BLOBS.key(hash.as_bytes());
+        if self.store.get(keys::TREE, &blob_key)?.is_none() {
+            batch.insert(keys::TREE, blob_key, bytes.to_vec());
         }
         batch.insert(
-            keys::ARTIFACTS,
-            keys::run_item(&self.id, name),
+            keys::TREE,
+            keys::run_item(keys::ARTIFACTS, &self.id, name),
             codec::encode(&art)?,
         );
         self.store.apply(batch)?;
@@ -391,8 +396,8 @@ impl Run {
         check_name(&self.id, "dataset", &input.name)?;
         let _st = self.active()?;
         self.store.insert(
-            keys::INPUTS,
-            &keys::run_item(&self.id, &input.name),
+            keys::TREE,
+            &keys::run_item(keys::INPUTS, &self.id, &input.name),
             &codec::encode(&input)?,
         )
     }
@@ -400,8 +405,11 @@ impl Run {
     /// Records the environment the run executed in.
     pub fn log_environment(&self, env: &Environment) -> Result<()> {
         let _st = self.active()?;
-        self.store
-            .insert(keys::ENVIRONMENT, self.id.as_bytes(), &codec::encode(env)?)
+        self.store.insert(
+            keys::TREE,
+            &keys::ENVIRONMENT.key(self.id.as_bytes()),
+            &codec::encode(env)?,
+        )
     }
 
     fn end(&self, status: RunStatus, reason: Option<String>) -> Result<()> {

@@ -412,7 +412,7 @@ impl Tracker {
             Some(ids) => {
                 for id in &ids {
                     // `run_id = '…'` hints may name runs that do not exist.
-                    let Some(bytes) = store.get(keys::RUNS, id.as_bytes())? else {
+                    let Some(bytes) = store.get(keys::TREE, &keys::RUNS.key(id.as_bytes()))? else {
                         continue;
                     };
                     decoded += 1;
@@ -423,11 +423,16 @@ impl Tracker {
                 }
             }
             None => {
-                for entry in store.scan_prefix(keys::RUNS, b"")? {
+                for entry in store.scan_prefix(keys::TREE, &keys::RUNS.key(b""))? {
                     let (k, v) = entry?;
                     decoded += 1;
-                    let s: RunSummary =
-                        codec::decode(&v, &format!("run {} summary", String::from_utf8_lossy(&k)))?;
+                    let s: RunSummary = codec::decode(
+                        &v,
+                        &format!(
+                            "run {} summary",
+                            String::from_utf8_lossy(k.get(1..).unwrap_or_default())
+                        ),
+                    )?;
                     if filter.matches(&s) {
                         runs.push(s);
                     }
