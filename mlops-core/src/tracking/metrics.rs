@@ -9,8 +9,6 @@
 //! about 150k keys/s); reading it is one
 //! prefix scan.
 
-use std::collections::HashMap;
-
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -276,12 +274,18 @@ impl<'r> MetricLogger<'r> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let mut groups: HashMap<&str, Vec<MetricPoint>> = HashMap::new();
+        // Group by key index: no string hashing per point.
+        let mut by_key: Vec<Vec<MetricPoint>> = vec![Vec::new(); self.names.len()];
         for (idx, p) in &self.buffer {
-            let name = self.names[*idx as usize].as_str();
-            groups.entry(name).or_default().push(*p);
+            by_key[*idx as usize].push(*p);
         }
-        let mut groups: Vec<(&str, Vec<MetricPoint>)> = groups.into_iter().collect();
+        let mut groups: Vec<(&str, Vec<MetricPoint>)> = self
+            .names
+            .iter()
+            .map(String::as_str)
+            .zip(by_key)
+            .filter(|(_, points)| !points.is_empty())
+            .collect();
         groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
         self.run.log_points(&groups)?;
         self.buffer.clear();
