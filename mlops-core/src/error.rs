@@ -126,6 +126,91 @@ pub enum Error {
     #[error("store backend error: {0}")]
     Backend(String),
 
+    // --- store ---
+    /// Another process (or another open handle) holds the store's exclusive
+    /// lock.
+    #[error("store at {} is locked by another process", path.display())]
+    StoreLocked {
+        /// The store directory.
+        path: PathBuf,
+    },
+
+    // --- registry ---
+    /// A name (model, alias, tag key) breaks the naming rules.
+    #[error("invalid {kind} name `{name}`: {reason}")]
+    InvalidName {
+        /// What was being named: `model`, `alias`, `tag`.
+        kind: &'static str,
+        /// The rejected name.
+        name: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+
+    /// No registered model has this name.
+    #[error("model `{model}` is not registered")]
+    ModelNotFound {
+        /// The model name.
+        model: String,
+    },
+
+    /// A model with this name is already registered.
+    #[error("model `{model}` is already registered")]
+    ModelExists {
+        /// The model name.
+        model: String,
+    },
+
+    /// The model has no such version (never registered, or deleted).
+    #[error("model `{model}` has no version {version}")]
+    VersionNotFound {
+        /// The model name.
+        model: String,
+        /// The version number.
+        version: u32,
+    },
+
+    /// The model has no such alias.
+    #[error("model `{model}` has no alias `{alias}`")]
+    AliasNotFound {
+        /// The model name.
+        model: String,
+        /// The alias.
+        alias: String,
+    },
+
+    /// A version cannot be deleted while aliases point at it.
+    #[error(
+        "model `{model}` version {version} is the target of {}; move the alias first",
+        list_aliases(aliases)
+    )]
+    VersionInUse {
+        /// The model name.
+        model: String,
+        /// The version number.
+        version: u32,
+        /// The aliases that point at it.
+        aliases: Vec<String>,
+    },
+
+    /// The alias has no earlier target in its audit history.
+    #[error("alias `{alias}` of model `{model}` has no earlier target to roll back to")]
+    NothingToRollBack {
+        /// The model name.
+        model: String,
+        /// The alias.
+        alias: String,
+    },
+
+    /// A model reference (`NAME@ALIAS` or `NAME/VERSION`) does not parse.
+    #[error("invalid model reference `{input}`: {reason}")]
+    InvalidModelRef {
+        /// The text given.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// Parsing a TOML or JSON document failed.
     #[error("cannot parse {what}: {reason}")]
     Parse {
@@ -155,6 +240,135 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+
+    // --- tracking ---
+    /// No run with this id exists in the store.
+    #[error("run {run_id} not found")]
+    RunNotFound {
+        /// The run id asked for.
+        run_id: String,
+    },
+
+    /// No experiment with this name exists in the store.
+    #[error("experiment `{name}` not found")]
+    ExperimentNotFound {
+        /// The experiment name asked for.
+        name: String,
+    },
+
+    /// A param was logged again with a different value; params are immutable.
+    #[error(
+        "run {run_id}: param `{key}` is already `{existing}`, cannot change it to `{new}` (params are immutable; use a tag for mutable values)"
+    )]
+    ParamConflict {
+        /// The run.
+        run_id: String,
+        /// The param key.
+        key: String,
+        /// The value already recorded.
+        existing: String,
+        /// The rejected new value.
+        new: String,
+    },
+
+    /// An artifact name was logged again with different content.
+    #[error(
+        "run {run_id}: artifact `{name}` already has digest {existing}, cannot replace it with {new}"
+    )]
+    ArtifactConflict {
+        /// The run.
+        run_id: String,
+        /// The artifact name.
+        name: String,
+        /// Digest already recorded.
+        existing: String,
+        /// Digest of the rejected content.
+        new: String,
+    },
+
+    /// A metric value is NaN or infinite.
+    #[error("run {run_id}: metric `{key}` = {value} rejected: metric values must be finite")]
+    InvalidMetric {
+        /// The run.
+        run_id: String,
+        /// The metric key.
+        key: String,
+        /// The rejected value.
+        value: f64,
+    },
+
+    /// A param, metric, tag, artifact or dataset name is unusable.
+    #[error("run {run_id}: invalid {what} name `{name}`: {reason}")]
+    InvalidKey {
+        /// The run.
+        run_id: String,
+        /// What kind of name (`param`, `metric`, ...).
+        what: &'static str,
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// A write was attempted on a run that has already ended.
+    #[error("run {run_id} is {status}; it no longer accepts writes")]
+    RunNotActive {
+        /// The run.
+        run_id: String,
+        /// Its current status.
+        status: String,
+    },
+
+    /// A run has no artifact with this name.
+    #[error("run {run_id} has no artifact `{name}`")]
+    ArtifactNotFound {
+        /// The run.
+        run_id: String,
+        /// The artifact name asked for.
+        name: String,
+    },
+
+    /// A search page token is malformed or belongs to a different query.
+    #[error("invalid page token `{token}`: {reason}")]
+    InvalidPageToken {
+        /// The token as given.
+        token: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    // --- filter ---
+    /// A search filter is malformed or compares a field with the wrong kind
+    /// of value.
+    #[error("invalid filter at column {column}: {message} (in `{input}`)")]
+    InvalidFilter {
+        /// The filter text.
+        input: String,
+        /// 1-based column, in characters, of the offending token.
+        column: usize,
+        /// What is wrong there.
+        message: String,
+    },
+
+    /// An order-by clause is malformed.
+    #[error("invalid order-by at column {column}: {message} (in `{input}`)")]
+    InvalidOrderBy {
+        /// The order-by text.
+        input: String,
+        /// 1-based column, in characters, of the offending token.
+        column: usize,
+        /// What is wrong there.
+        message: String,
+    },
+}
+
+fn list_aliases(aliases: &[String]) -> String {
+    let quoted: Vec<String> = aliases.iter().map(|a| format!("`{a}`")).collect();
+    match quoted.as_slice() {
+        [] => "an alias".to_owned(),
+        [one] => format!("alias {one}"),
+        _ => format!("aliases {}", quoted.join(", ")),
+    }
 }
 
 /// `Result` with [`Error`].

@@ -2,18 +2,25 @@
 //!
 //! - [`data`]: [`Frame`](data::Frame), a typed columnar table, and CSV reading.
 //! - [`features`]: declarative feature pipelines fitted on training rows.
+//! - [`filter`]: the run search language: filters, order-by, index hints.
 //! - [`seed`]: explicit seeds and the random generators derived from them.
 //! - [`fingerprint`]: stable digests of data, specs and fitted pipelines.
+//! - [`tracking`]: experiments, runs, metric histories, artifacts and search.
 //! - [`synth`]: a seeded synthetic churn data generator.
+//! - [`store`]: the key-value [`Store`](store::Store) trait, [`SledStore`](store::SledStore) and the record codec.
+//! - [`registry`]: registered models, versions, aliases with an audit log, promotion gates.
 #![warn(missing_docs)]
 
 pub mod data;
 mod error;
 pub mod features;
+pub mod filter;
 pub mod fingerprint;
 
+pub mod registry;
 pub mod seed;
 pub mod store;
 pub mod synth;
+pub mod tracking;
 
 pub use error::{Error, Result};

@@ -75,19 +75,24 @@ impl Store for MemoryStore {
 
     fn apply(&self, batch: WriteBatch) -> Result<()> {
         let mut trees = self.write()?;
-        for op in batch.ops {
-            match op {
-                WriteOp::Insert { tree, key, value } => {
-                    trees.entry(tree).or_default().insert(key, value);
-                }
-                WriteOp::Remove { tree, key } => {
-                    if let Some(t) = trees.get_mut(&tree) {
-                        t.remove(&key);
-                    }
-                }
-            }
-        }
+        apply_ops(&mut trees, batch);
         Ok(())
+    }
+
+    fn apply_if(
+        &self,
+        guard_tree: &str,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        batch: WriteBatch,
+    ) -> Result<bool> {
+        let mut trees = self.write()?;
+        let current = trees.get(guard_tree).and_then(|t| t.get(key));
+        if current.map(Vec::as_slice) != expected {
+            return Ok(false);
+        }
+        apply_ops(&mut trees, batch);
+        Ok(true)
     }
 
     fn compare_and_swap(
@@ -111,5 +116,20 @@ impl Store for MemoryStore {
 
     fn flush(&self) -> Result<()> {
         Ok(())
+    }
+}
+
+fn apply_ops(trees: &mut Trees, batch: WriteBatch) {
+    for op in batch.ops {
+        match op {
+            WriteOp::Insert { tree, key, value } => {
+                trees.entry(tree).or_default().insert(key, value);
+            }
+            WriteOp::Remove { tree, key } => {
+                if let Some(t) = trees.get_mut(&tree) {
+                    t.remove(&key);
+                }
+            }
+        }
     }
 }

@@ -12,8 +12,10 @@
 
 pub mod codec;
 mod memory;
+mod sled;
 
 pub use memory::MemoryStore;
+pub use sled::{STORE_FORMAT_VERSION, SledStore, SledStoreBuilder};
 
 use std::sync::Arc;
 
@@ -130,6 +132,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         new: Option<&[u8]>,
     ) -> Result<bool>;
 
+    /// Applies `batch` atomically only if `key` in `guard_tree` still holds
+    /// `expected` (`None`: absent) at the moment of applying; returns whether
+    /// it applied. This is the optimistic-concurrency primitive: read a
+    /// record, prepare every write that depends on it, and commit them only
+    /// if no one changed the record meanwhile (else re-read and retry).
+    fn apply_if(
+        &self,
+        guard_tree: &str,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        batch: WriteBatch,
+    ) -> Result<bool>;
+
     /// Makes every write so far durable: the acknowledgement point.
     fn flush(&self) -> Result<()>;
 
@@ -147,3 +162,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         self.apply(b)
     }
 }
+
+#[cfg(test)]
+mod conformance_tests;

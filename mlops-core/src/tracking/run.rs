@@ -1,0 +1,541 @@
+//! The [`Run`] handle that writes a run, and [`RunGuard`], which ends a run
+//! that was not finished.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Display;
+use std::sync::{Mutex, MutexGuard};
+
+use super::artifacts::{self, ArtifactRef};
+use super::dataset::DatasetInput;
+use super::environment::Environment;
+use super::metrics::{self, DEFAULT_LOGGER_BATCH, MetricLogger, MetricPoint, Tail};
+use super::record::{LatestMetric, RunStatus, RunSummary};
+use super::{index, keys, now_ms};
+use crate::error::{Error, Result};
+use crate::seed::Seed;
+use crate::store::{SharedStore, WriteBatch, codec};
+
+/// Longest accepted param, metric, tag, artifact or dataset name, in bytes.
+pub const MAX_NAME_LEN: usize = 500;
+
+/// Options for [`Tracker::start_run`](super::Tracker::start_run).
+///
+/// ```
+/// use mlops_core::seed::Seed;
+/// use mlops_core::tracking::RunOptions;
+/// let opts = RunOptions::default()
+///     .name("logreg-baseline")
+///     .seed(Seed(42))
+///     .tag("team", "growth");
+/// assert_eq!(opts.tags["team"], "growth");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Human name; defaults to `run-` and the first 8 characters of the id.
+    pub name: Option<String>,
+    /// Parent run id, for nested runs (a grid-search trial under its search).
+    pub parent: Option<String>,
+    /// Root seed of the run, recorded in the summary.
+    pub seed: Option<Seed>,
+    /// Initial tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl RunOptions {
+    /// Sets the run name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Nests the run under `parent_run_id`.
+    pub fn parent(mut self, parent_run_id: impl Into<String>) -> Self {
+        self.parent = Some(parent_run_id.into());
+        self
+    }
+
+    /// Records the root seed.
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Adds an initial tag.
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.tags.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// Checks a param, metric, tag, artifact or dataset name.
+pub(crate) fn check_name(run_id: &str, what: &'static str, name: &str) -> Result<()> {
+    let reason = if name.is_empty() {
+        "empty name".to_owned()
+    } else if name.len() > MAX_NAME_LEN {
+        format!("{} bytes, longer than {MAX_NAME_LEN}", name.len())
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidKey {
+        run_id: run_id.to_owned(),
+        what,
+        name: name.chars().take(64).collect(),
+        reason,
+    })
+}
+
+#[derive(Debug)]
+struct RunState {
+    summary: RunSummary,
+    /// The index keys currently stored for `summary`.
+    index: BTreeSet<Vec<u8>>,
+    /// Open history chunk of each metric.
+    tails: HashMap<String, Tail>,
+}
+
+/// A handle that writes one run. `Send + Sync`: threads may log through a
+/// shared `&Run`.
+///
+/// Every write is applied to the store at once, as one atomic batch that
+/// also updates the run summary and its indexes. [`Run::finish`] flushes
+/// the store: when it returns `Ok`, everything the run logged is durable
+/// (the acknowledgement point). A run dropped without `finish`, `fail` or
+/// `kill` stays `Running`; wrap it in a [`RunGuard`] to end it on drop.
+///
+/// ```
+/// use std::sync::Arc;
+/// use mlops_core::store::MemoryStore;
+/// use mlops_core::tracking::{RunOptions, RunStatus, Tracker};
+///
+/// let tracker = Tracker::new(Arc::new(MemoryStore::new()));
+/// let exp = tracker.experiment("churn")?;
+/// let run = tracker.start_run(&exp, RunOptions::default().name("baseline"))?;
+/// run.log_param("model", "logreg")?;
+/// run.log_param("model", "logreg")?; // same value again: fine
+/// assert!(run.log_param("model", "rf").is_err()); // params are immutable
+/// run.log_metric("auc", 0.84, 0)?;
+/// assert!(run.log_metric("auc", f64::NAN, 1).is_err());
+/// let digest = run.log_artifact("notes.txt", b"hello")?;
+/// let id = run.id().to_owned();
+/// run.finish()?;
+///
+/// let info = tracker.get_run(&id)?;
+/// assert_eq!(info.summary.status, RunStatus::Finished);
+/// assert_eq!(info.summary.metrics["auc"].value, 0.84);
+/// assert_eq!(tracker.read_artifact(&id, "notes.txt")?, b"hello");
+/// assert_eq!(info.artifacts[0].digest, digest);
+/// # Ok::<(), mlops_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Run {
+    store: SharedStore,
+    id: String,
+    state: Mutex<RunState>,
+}
+
+impl Run {
+    /// Writes a new run (summary and indexes) and returns its handle.
+    pub(crate) fn create(store: SharedStore, summary: RunSummary) -> Result<Run> {
+        let index = index::keys_for(&summary);
+        let mut batch = WriteBatch::new();
+        batch.insert(
+            keys::TREE,
+            keys::RUNS.key(summary.run_id.as_bytes()),
+            codec::encode(&summary)?,
+        );
+        index::diff(&BTreeSet::new(), &index, &mut batch);
+        store.apply(batch)?;
+        tracing::debug!(run_id = %summary.run_id, experiment = %summary.experiment, "started run");
+        Ok(Run {
+            store,
+            id: summary.run_id.clone(),
+            state: Mutex::new(RunState {
+                summary,
+                index,
+                tails: HashMap::new(),
+            }),
+        })
+    }
+
+    /// A handle on a stored run, with the open chunk of every metric loaded
+    /// so that further points append to it.
+    pub(crate) fn resume(store: SharedStore, summary: RunSummary) -> Result<Run> {
+        let mut tails = HashMap::new();
+        for key in summary.metrics.keys() {
+            let tail = metrics::load_tail(store.as_ref(), &summary.run_id, key)?;
+            tails.insert(key.clone(), tail);
+        }
+        Ok(Run {
+            id: summary.run_id.clone(),
+            state: Mutex::new(RunState {
+                index: index::keys_for(&summary),
+                summary,
+                tails,
+            }),
+            store,
+        })
+    }
+
+    /// The run id: 32 hex characters.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The current status.
+    pub fn status(&self) -> RunStatus {
+        self.lock().summary.status
+    }
+
+    /// A copy of the current summary.
+    pub fn summary(&self) -> RunSummary {
+        self.lock().summary.clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RunState> {
+        // State is only replaced after a successful store write, so it stays
+        // consistent even if a panic poisoned the lock.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn active<'a>(&'a self) -> Result<MutexGuard<'a, RunState>> {
+        let st = self.lock();
+        if st.summary.status.is_terminal() {
+            return Err(Error::RunNotActive {
+                run_id: self.id.clone(),
+                status: st.summary.status.to_string(),
+            });
+        }
+        Ok(st)
+    }
+
+    /// Writes `summary` with the index difference and `batch`, atomically,
+    /// then makes it the current state.
+    fn commit(&self, st: &mut RunState, summary: RunSummary, mut batch: WriteBatch) -> Result<()> {
+        let index = index::keys_for(&summary);
+        index::diff(&st.index, &index, &mut batch);
+        batch.insert(
+            keys::TREE,
+            keys::RUNS.key(self.id.as_bytes()),
+            codec::encode(&summary)?,
+        );
+        self.store.apply(batch)?;
+        st.summary = summary;
+        st.index = index;
+        Ok(())
+    }
+
+    /// Logs a param. Params are immutable: logging the same value again is a
+    /// no-op, a different value is [`Error::ParamConflict`].
+    pub fn log_param(&self, key: &str, value: impl Display) -> Result<()> {
+        self.log_params([(key, value)])
+    }
+
+    /// Logs several params in one write; nothing is written if any conflicts.
+    pub fn log_params<K: AsRef<str>, V: Display>(
+        &self,
+        params: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<()> {
+        let mut st = self.active()?;
+        let mut summary = st.summary.clone();
+        let mut changed = false;
+        for (k, v) in params {
+            let (k, v) = (k.as_ref(), v.to_string());
+            check_name(&self.id, "param", k)?;
+            match summary.params.get(k) {
+                Some(existing) if *existing == v => {}
+                Some(existing) => {
+                    return Err(Error::ParamConflict {
+                        run_id: self.id.clone(),
+                        key: k.to_owned(),
+                        existing: existing.clone(),
+                        new: v,
+                    });
+                }
+                None => {
+                    summary.params.insert(k.to_owned(), v);
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            self.commit(&mut st, summary, WriteBatch::new())?;
+        }
+        Ok(())
+    }
+
+    /// Sets a tag; tags are mutable.
+    pub fn set_tag(&self, key: &str, value: impl Display) -> Result<()> {
+        check_name(&self.id, "tag", key)?;
+        let mut st = self.active()?;
+        let mut summary = st.summary.clone();
+        summary.tags.insert(key.to_owned(), value.to_string());
+        self.commit(&mut st, summary, WriteBatch::new())
+    }
+
+    /// Logs one metric point at `step`, stamped with the current time.
+    /// For one point per training step, prefer [`Run::metric_logger`].
+    pub fn log_metric(&self, key: &str, value: f64, step: i64) -> Result<()> {
+        self.log_metrics(&[(key, value)], step)
+    }
+
+    /// Logs several metrics at one step, in one write. Nothing is written if
+    /// any value is NaN or infinite ([`Error::InvalidMetric`]).
+    pub fn log_metrics(&self, values: &[(&str, f64)], step: i64) -> Result<()> {
+        let timestamp = now_ms();
+        let mut groups = Vec::with_capacity(values.len());
+        for &(key, value) in values {
+            if !value.is_finite() {
+                return Err(Error::InvalidMetric {
+                    run_id: self.id.clone(),
+                    key: key.to_owned(),
+                    value,
+                });
+            }
+            check_name(&self.id, "metric", key)?;
+            groups.push((
+                key,
+                vec![MetricPoint {
+                    step,
+                    timestamp,
+                    value,
+                }],
+            ));
+        }
+        self.log_points(&groups)
+    }
+
+    /// Appends checked points, grouped by metric, in one write.
+    pub(crate) fn log_points<K: AsRef<str>>(&self, groups: &[(K, Vec<MetricPoint>)]) -> Result<()> {
+        let mut st = self.active()?;
+        let mut summary = st.summary.clone();
+        let mut batch = WriteBatch::new();
+        let mut new_tails = Vec::with_capacity(groups.len());
+        for (key, points) in groups {
+            let key = key.as_ref();
+            let mut tail = st.tails.get(key).cloned().unwrap_or_default();
+            metrics::append(&self.id, key, &mut tail, points, &mut batch)?;
+            new_tails.push((key, tail));
+            for p in points {
+                let newer = summary
+                    .metrics
+                    .get(key)
+                    .is_none_or(|l| (p.step, p.timestamp) >= (l.step, l.timestamp));
+                if newer {
+                    summary.metrics.insert(
+                        key.to_owned(),
+                        LatestMetric {
+                            value: p.value,
+                            step: p.step,
+                            timestamp: p.timestamp,
+                        },
+                    );
+                }
+            }
+        }
+        self.commit(&mut st, summary, batch)?;
+        for (key, tail) in new_tails {
+            st.tails.insert(key.to_owned(), tail);
+        }
+        Ok(())
+    }
+
+    /// A buffered logger for this run, writing every
+    /// [`DEFAULT_LOGGER_BATCH`] points.
+    pub fn metric_logger(&self) -> MetricLogger<'_> {
+        MetricLogger::new(self, DEFAULT_LOGGER_BATCH)
+    }
+
+    /// A buffered logger writing every `batch_size` points (at least 1).
+    pub fn metric_logger_with_batch(&self, batch_size: usize) -> MetricLogger<'_> {
+        MetricLogger::new(self, batch_size)
+    }
+
+    /// Stores `bytes` under `name` and returns their BLAKE3 digest (hex).
+    /// Identical content is stored once, whatever run or name refers to it.
+    /// A name is immutable: the same content again is fine, other content
+    /// is [`Error::ArtifactConflict`].
+    pub fn log_artifact(&self, name: &str, bytes: &[u8]) -> Result<String> {
+        check_name(&self.id, "artifact", name)?;
+        let _st = self.active()?;
+        let hash = blake3::hash(bytes);
+        let digest = hash.to_hex().to_string();
+        if let Some(existing) = artifacts::get_ref(self.store.as_ref(), &self.id, name)? {
+            if existing.digest == digest {
+                return Ok(digest);
+            }
+            return Err(Error::ArtifactConflict {
+                run_id: self.id.clone(),
+                name: name.to_owned(),
+                existing: existing.digest,
+                new: digest,
+            });
+        }
+        let art = ArtifactRef {
+            name: name.to_owned(),
+            digest: digest.clone(),
+            size: bytes.len() as u64,
+        };
+        let mut batch = WriteBatch::new();
+        let blob_key = keys::BLOBS.key(hash.as_bytes());
+        if self.store.get(keys::TREE, &blob_key)?.is_none() {
+            batch.insert(keys::TREE, blob_key, bytes.to_vec());
+        }
+        batch.insert(
+            keys::TREE,
+            keys::run_item(keys::ARTIFACTS, &self.id, name),
+            codec::encode(&art)?,
+        );
+        self.store.apply(batch)?;
+        debug_assert_eq!(artifacts::digest_hex(bytes), digest);
+        Ok(digest)
+    }
+
+    /// Records a dataset the run read. Logging the same name again replaces
+    /// the record.
+    pub fn log_input(&self, input: DatasetInput) -> Result<()> {
+        check_name(&self.id, "dataset", &input.name)?;
+        let _st = self.active()?;
+        self.store.insert(
+            keys::TREE,
+            &keys::run_item(keys::INPUTS, &self.id, &input.name),
+            &codec::encode(&input)?,
+        )
+    }
+
+    /// Records the environment the run executed in.
+    pub fn log_environment(&self, env: &Environment) -> Result<()> {
+        let _st = self.active()?;
+        self.store.insert(
+            keys::TREE,
+            &keys::ENVIRONMENT.key(self.id.as_bytes()),
+            &codec::encode(env)?,
+        )
+    }
+
+    fn end(&self, status: RunStatus, reason: Option<String>) -> Result<()> {
+        let mut st = self.active()?;
+        let mut summary = st.summary.clone();
+        summary.status = status;
+        summary.end_time = Some(now_ms());
+        summary.reason = reason;
+        self.commit(&mut st, summary, WriteBatch::new())?;
+        self.store.flush()?;
+        tracing::debug!(run_id = %self.id, %status, "ended run");
+        Ok(())
+    }
+
+    /// Marks the run `Finished` and flushes the store. When this returns
+    /// `Ok`, the run and everything logged to it is durable.
+    pub fn finish(self) -> Result<()> {
+        self.end(RunStatus::Finished, None)
+    }
+
+    /// Marks the run `Failed` with a reason, and flushes.
+    pub fn fail(self, reason: impl Into<String>) -> Result<()> {
+        self.end(RunStatus::Failed, Some(reason.into()))
+    }
+
+    /// Marks the run `Killed` (stopped on purpose before completion), and
+    /// flushes.
+    pub fn kill(self) -> Result<()> {
+        self.end(RunStatus::Killed, None)
+    }
+
+    /// Wraps the run in a [`RunGuard`].
+    pub fn guard(self) -> RunGuard {
+        RunGuard { run: Some(self) }
+    }
+}
+
+/// Owns a [`Run`] and ends it if it goes out of scope still running:
+///
+/// - during a panic (`std::thread::panicking()`): `Failed`, reason
+///   `"panicked"`;
+/// - otherwise (an early return, typically `?` on an error): `Killed`,
+///   reason `"dropped without finish"`. It is not `Failed` because the guard
+///   cannot know that anything went wrong, only that the run was abandoned.
+///
+/// Errors while ending the run on drop are reported through `tracing`.
+/// Derefs to [`Run`] for logging.
+///
+/// ```
+/// use std::sync::Arc;
+/// use mlops_core::store::MemoryStore;
+/// use mlops_core::tracking::{RunOptions, RunStatus, Tracker};
+///
+/// let tracker = Tracker::new(Arc::new(MemoryStore::new()));
+/// let exp = tracker.experiment("churn")?;
+/// let guard = tracker.start_run(&exp, RunOptions::default())?.guard();
+/// let id = guard.id().to_owned();
+/// let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+///     guard.log_metric("loss", 0.5, 0).unwrap();
+///     panic!("training diverged");
+/// }));
+/// assert!(outcome.is_err());
+/// assert_eq!(tracker.get_run(&id)?.summary.status, RunStatus::Failed);
+/// # Ok::<(), mlops_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct RunGuard {
+    run: Option<Run>,
+}
+
+impl RunGuard {
+    /// Finishes the run (see [`Run::finish`]).
+    pub fn finish(mut self) -> Result<()> {
+        match self.run.take() {
+            Some(run) => run.finish(),
+            None => Ok(()),
+        }
+    }
+
+    /// Fails the run (see [`Run::fail`]).
+    pub fn fail(mut self, reason: impl Into<String>) -> Result<()> {
+        match self.run.take() {
+            Some(run) => run.fail(reason),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes the run back without ending it.
+    pub fn into_inner(mut self) -> Option<Run> {
+        self.run.take()
+    }
+}
+
+impl std::ops::Deref for RunGuard {
+    type Target = Run;
+
+    fn deref(&self) -> &Run {
+        // `run` is only taken by methods that consume the guard.
+        match &self.run {
+            Some(run) => run,
+            None => unreachable!("RunGuard used after its run was taken"),
+        }
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        let Some(run) = self.run.take() else { return };
+        if run.status().is_terminal() {
+            return;
+        }
+        let id = run.id.clone();
+        let (status, result) = if std::thread::panicking() {
+            (
+                RunStatus::Failed,
+                run.end(RunStatus::Failed, Some("panicked".into())),
+            )
+        } else {
+            (
+                RunStatus::Killed,
+                run.end(RunStatus::Killed, Some("dropped without finish".into())),
+            )
+        };
+        match result {
+            Ok(()) => tracing::warn!(run_id = %id, %status, "run guard ended an unfinished run"),
+            Err(e) => tracing::error!(run_id = %id, error = %e, "run guard could not end the run"),
+        }
+    }
+}
