@@ -179,7 +179,6 @@ impl CsvReader {
     }
 }
 
-
 /// A CSV source read chunk by chunk with one fixed schema, from
 /// [`CsvReader::chunks`] or [`CsvReader::chunks_path`].
 pub struct CsvChunks<R: Read> {
