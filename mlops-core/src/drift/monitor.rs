@@ -38,10 +38,35 @@ pub struct Window {
     pub report: DriftReport,
 }
 
+/// Slot of `v` in `[below, bins..., above]` for the profile's edges
+/// (same rule as [`super::NumericProfile::slot`]).
+#[inline]
+fn slot(edges: &[f64], v: f64) -> Option<usize> {
+    let (&first, &last) = (edges.first()?, edges.last()?);
+    if !v.is_finite() {
+        None
+    } else if v < first {
+        Some(0)
+    } else if v > last {
+        Some(edges.len())
+    } else if v == last {
+        Some(edges.len() - 1)
+    } else {
+        Some(edges.partition_point(|&e| e <= v))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum State {
-    Numeric { counts: Vec<u64>, missing: u64 },
-    Categorical { counts: Vec<u64>, missing: u64 },
+    Numeric {
+        edges: Vec<f64>,
+        counts: Vec<u64>,
+        missing: u64,
+    },
+    Categorical {
+        counts: Vec<u64>,
+        missing: u64,
+    },
 }
 
 /// Streaming, bounded-memory, mergeable drift monitor (see module docs).
@@ -75,6 +100,7 @@ impl DriftMonitor {
             match col {
                 ColumnProfile::Numeric(p) => {
                     states.push(State::Numeric {
+                        edges: p.edges.clone(),
                         counts: vec![0; p.counts.len()],
                         missing: 0,
                     });
@@ -116,13 +142,15 @@ impl DriftMonitor {
     /// indices and categorical columns are ignored.
     #[inline]
     pub fn observe_numeric(&mut self, column: usize, value: Option<f64>) {
-        let Some(State::Numeric { counts, missing }) = self.states.get_mut(column) else {
+        let Some(State::Numeric {
+            edges,
+            counts,
+            missing,
+        }) = self.states.get_mut(column)
+        else {
             return;
         };
-        let Some(ColumnProfile::Numeric(p)) = self.profile.columns.get(&self.names[column]) else {
-            return;
-        };
-        match value.and_then(|v| p.slot(v)) {
+        match value.and_then(|v| slot(edges, v)) {
             Some(s) => counts[s] += 1,
             None => *missing += 1,
         }
@@ -200,10 +228,12 @@ impl DriftMonitor {
                     State::Numeric {
                         counts: ca,
                         missing: ma,
+                        ..
                     },
                     State::Numeric {
                         counts: cb,
                         missing: mb,
+                        ..
                     },
                 )
                 | (
@@ -294,7 +324,10 @@ impl DriftMonitor {
         let rows = self.rows;
         for s in &mut self.states {
             match s {
-                State::Numeric { counts, missing } | State::Categorical { counts, missing } => {
+                State::Numeric {
+                    counts, missing, ..
+                }
+                | State::Categorical { counts, missing } => {
                     counts.iter_mut().for_each(|c| *c = 0);
                     *missing = 0;
                 }
