@@ -1,6 +1,9 @@
 //! `mlops_core::drift` against values computed by scipy/numpy with
 //! Evidently's logic (scripts/fixtures/drift_reference.py). No Python needed.
 
+// Fixture helpers panic on a malformed fixture, which is the failure we want.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

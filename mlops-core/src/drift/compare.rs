@@ -133,21 +133,19 @@ fn binned_shares(kind: ColumnKind, reference: &Sample, current: &Sample) -> (Vec
     let (nr, nc) = (reference.len() as f64, current.len() as f64);
     if let (ColumnKind::Numerical, Sample::Numeric(r), Sample::Numeric(c)) =
         (kind, reference, current)
+        && reference.distinct() > 20
+        && let (Some(r0), Some(rl), Some(c0), Some(cl)) = (r.first(), r.last(), c.first(), c.last())
     {
-        if reference.distinct() > 20 {
-            let min = r[0].min(c[0]);
-            let max = r[r.len() - 1].max(c[c.len() - 1]);
-            let edges = sturges_edges(min, max, r.len() + c.len());
-            let rs = histogram(r, &edges)
-                .iter()
-                .map(|&x| x as f64 / nr)
-                .collect();
-            let cs = histogram(c, &edges)
-                .iter()
-                .map(|&x| x as f64 / nc)
-                .collect();
-            return (rs, cs);
-        }
+        let edges = sturges_edges(r0.min(*c0), rl.max(*cl), r.len() + c.len());
+        let rs = histogram(r, &edges)
+            .iter()
+            .map(|&x| x as f64 / nr)
+            .collect();
+        let cs = histogram(c, &edges)
+            .iter()
+            .map(|&x| x as f64 / nc)
+            .collect();
+        return (rs, cs);
     }
     let (r, c) = aligned_counts(reference, current);
     (

@@ -117,14 +117,14 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 /// p-value of statistic `d` for sample sizes `n1`, `n2`, following
 /// `ks_2samp(method='auto')`.
 pub(crate) fn p_value_for(d: f64, n1: usize, n2: usize) -> KsOutcome {
-    if n1.max(n2) <= MAX_EXACT_N {
-        if let Some((d_exact, p)) = attempt_exact(n1 as u64, n2 as u64, d) {
-            return KsOutcome {
-                statistic: d_exact,
-                p_value: p.clamp(0.0, 1.0),
-                method: KsMethod::Exact,
-            };
-        }
+    if n1.max(n2) <= MAX_EXACT_N
+        && let Some((d_exact, p)) = attempt_exact(n1 as u64, n2 as u64, d)
+    {
+        return KsOutcome {
+            statistic: d_exact,
+            p_value: p.clamp(0.0, 1.0),
+            method: KsMethod::Exact,
+        };
     }
     let (m, n) = (n1.max(n2) as f64, n1.min(n2) as f64);
     let en = (m * n / (m + n)).round_ties_even();
@@ -247,12 +247,12 @@ fn ldexp(x: f64, e: i32) -> f64 {
 fn log_nfactorial_div_n_pow_n(n: f64) -> f64 {
     const STIRLING: [f64; 8] = [
         -2.955_065_359_477_124_2e-2,
-        6.410_256_410_256_410_3e-3,
+        6.410_256_410_256_41e-3,
         -1.917_526_917_526_917_5e-3,
-        8.417_508_417_508_417_5e-4,
+        8.417_508_417_508_417e-4,
         -5.952_380_952_380_952e-4,
         7.936_507_936_507_936e-4,
-        -2.777_777_777_777_777_8e-3,
+        -2.777_777_777_777_778e-3,
         8.333_333_333_333_333e-2,
     ];
     let rn = 1.0 / n;
@@ -519,10 +519,10 @@ fn kolmogn_pomeranz_cdf(n: u64, x: f64) -> f64 {
                 let kk = conv_start + out;
                 let mut s = 0.0;
                 for (ia, &av) in a.iter().enumerate() {
-                    if kk >= ia {
-                        if let Some(&bv) = b.get(kk - ia) {
-                            s += av * bv;
-                        }
+                    if kk >= ia
+                        && let Some(&bv) = b.get(kk - ia)
+                    {
+                        s += av * bv;
                     }
                 }
                 *slot = s;

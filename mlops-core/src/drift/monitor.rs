@@ -273,10 +273,10 @@ impl DriftMonitor {
             .zip(&self.states)
             .zip(self.profile.columns.values())
         {
-            if let Some(cols) = &self.options.columns {
-                if !cols.contains(name) {
-                    continue;
-                }
+            if let Some(cols) = &self.options.columns
+                && !cols.contains(name)
+            {
+                continue;
             }
             let forced = self.options.method_for(name);
             let (kind, reference, current, ref_n) = match (state, prof) {

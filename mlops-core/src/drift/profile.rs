@@ -468,7 +468,7 @@ mod tests {
             .map(|i| ((i * 7919) % 1000) as f64 / 10.0 + shift)
             .collect();
         let c = (0..n).map(|i| {
-            Some(if (i as f64 + shift) as usize % 3 == 0 {
+            Some(if ((i as f64 + shift) as usize).is_multiple_of(3) {
                 "a"
             } else {
                 "b"

@@ -147,7 +147,7 @@ impl Adwin {
 
     fn detect(&mut self) -> bool {
         self.ticks += 1;
-        if self.ticks % CLOCK != 0 || self.width <= GRACE {
+        if !self.ticks.is_multiple_of(CLOCK) || self.width <= GRACE {
             return false;
         }
         let mut changed = false;
