@@ -401,3 +401,150 @@ pub fn compare(reference: &Frame, current: &Frame, options: &DriftOptions) -> Re
     );
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{CategoricalColumn, NumericColumn};
+    use crate::drift::Correction;
+
+    fn frames() -> (Frame, Frame) {
+        let num = |v: Vec<f64>| Column::Numeric(NumericColumn::from_raw(v));
+        let cat = |n: usize, k: usize| {
+            Column::Categorical(CategoricalColumn::from_options(
+                (0..n).map(|i| Some(["a", "b", "c"][(i / k) % 3])),
+            ))
+        };
+        let r = Frame::new(vec![
+            (
+                "x".into(),
+                num((0..300).map(|i| f64::from(i) / 3.0).collect()),
+            ),
+            (
+                "y".into(),
+                num((0..300).map(|i| f64::from(i % 50)).collect()),
+            ),
+            ("c".into(), cat(300, 1)),
+        ])
+        .unwrap();
+        let c = Frame::new(vec![
+            (
+                "x".into(),
+                num((0..200).map(|i| f64::from(i) / 3.0 + 20.0).collect()),
+            ),
+            (
+                "y".into(),
+                num((0..200).map(|i| f64::from(i % 50)).collect()),
+            ),
+            ("c".into(), cat(200, 7)),
+        ])
+        .unwrap();
+        (r, c)
+    }
+
+    #[test]
+    fn json_has_the_cli_shape() {
+        let (r, c) = frames();
+        let report = compare(
+            &r,
+            &c,
+            &DriftOptions::default().column_method("y", Method::Psi),
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::to_value(&report).unwrap();
+        assert!(v["drift_share"].is_number());
+        assert!(v["dataset_drift"].is_boolean());
+        assert_eq!(v["columns"]["x"]["method"], "ks");
+        assert!(v["columns"]["x"]["p_value"].is_number());
+        assert_eq!(v["columns"]["y"]["method"], "psi");
+        assert!(v["columns"]["y"]["p_value"].is_null());
+        assert_eq!(v["columns"]["y"]["threshold"], 0.1);
+        assert!(v["columns"]["c"]["drifted"].is_boolean());
+        let back: DriftReport = serde_json::from_value(v).unwrap();
+        assert_eq!(back, report);
+        let table = report.to_string();
+        assert!(table.contains("dataset drift"), "{table}");
+    }
+
+    #[test]
+    fn overrides_and_corrections_apply() {
+        let (r, c) = frames();
+        let opts = DriftOptions::default()
+            .method(Method::JensenShannon)
+            .column_method("x", Method::Wasserstein)
+            .column_threshold("y", 0.5);
+        let report = compare(&r, &c, &opts).unwrap();
+        assert_eq!(report.columns["x"].method, Method::Wasserstein);
+        assert_eq!(report.columns["c"].method, Method::JensenShannon);
+        assert_eq!(report.columns["y"].threshold, 0.5);
+
+        let plain = compare(
+            &r,
+            &c,
+            &DriftOptions::default()
+                .method(Method::Ks)
+                .columns(["x", "y"]),
+        )
+        .unwrap();
+        let bonf = compare(
+            &r,
+            &c,
+            &DriftOptions::default()
+                .method(Method::Ks)
+                .columns(["x", "y"])
+                .correction(Correction::Bonferroni),
+        )
+        .unwrap();
+        let (p, q) = (
+            plain.columns["y"].p_value.unwrap(),
+            bonf.columns["y"].p_value.unwrap(),
+        );
+        assert_eq!(q, (2.0 * p).min(1.0));
+    }
+
+    #[test]
+    fn bad_requests_are_errors_not_panics() {
+        let (r, c) = frames();
+        assert!(matches!(
+            compare(&r, &c, &DriftOptions::default().columns(["nope"])),
+            Err(Error::ColumnNotFound { .. })
+        ));
+        assert!(
+            compare(
+                &r,
+                &c,
+                &DriftOptions::default().column_method("c", Method::Ks)
+            )
+            .is_err()
+        );
+        assert!(compare(&r, &c, &DriftOptions::default().drift_share(0.0)).is_err());
+        assert!(compare(&r, &c, &DriftOptions::default().threshold(f64::NAN)).is_err());
+        let empty = Frame::new(vec![(
+            "x".into(),
+            Column::Numeric(NumericColumn::from_raw(vec![f64::NAN; 3])),
+        )])
+        .unwrap();
+        let rep = compare(&empty, &empty, &DriftOptions::default()).unwrap();
+        assert!(rep.skipped.contains_key("x"));
+        assert!(!rep.dataset_drift);
+    }
+
+    #[test]
+    fn method_names_round_trip() {
+        for m in [
+            "ks",
+            "chisquare",
+            "ztest",
+            "psi",
+            "jensenshannon",
+            "wasserstein",
+            "hellinger",
+            "kl",
+        ] {
+            let parsed: Method = m.parse().unwrap();
+            assert_eq!(parsed.name(), m);
+            assert_eq!(serde_json::to_value(parsed).unwrap(), m);
+        }
+        assert!("auto".parse::<Method>().is_err());
+    }
+}
