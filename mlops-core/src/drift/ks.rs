@@ -642,4 +642,21 @@ mod tests {
         assert!(ks_2samp(&[], &[1.0]).is_err());
         assert!(ks_2samp(&[f64::NAN], &[1.0]).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn p_value_is_a_probability_and_symmetric(
+            a in proptest::collection::vec(-5i32..5, 1..40),
+            b in proptest::collection::vec(-5i32..5, 1..40),
+        ) {
+            let a: Vec<f64> = a.into_iter().map(f64::from).collect();
+            let b: Vec<f64> = b.into_iter().map(f64::from).collect();
+            let x = ks_2samp(&a, &b).unwrap();
+            let y = ks_2samp(&b, &a).unwrap();
+            proptest::prop_assert!((0.0..=1.0).contains(&x.p_value));
+            proptest::prop_assert!((0.0..=1.0).contains(&x.statistic));
+            proptest::prop_assert_eq!(x.statistic, y.statistic);
+            proptest::prop_assert!((x.p_value - y.p_value).abs() < 1e-12);
+        }
+    }
 }

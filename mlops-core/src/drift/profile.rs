@@ -532,4 +532,62 @@ mod tests {
             .unwrap();
         assert!(ks.columns["x"].p_value.unwrap() < 1e-6);
     }
+
+    #[test]
+    fn categories_are_capped_and_new_labels_drift() {
+        let labels: Vec<String> = (0..1_200).map(|i| format!("l{}", i % 12)).collect();
+        let f = Frame::new(vec![(
+            "c".into(),
+            Column::Categorical(CategoricalColumn::from_options(
+                labels.iter().map(|s| Some(s.as_str())),
+            )),
+        )])
+        .unwrap();
+        let cfg = ProfileConfig {
+            max_categories: 5,
+            ..Default::default()
+        };
+        let p = Profile::from_frame(&f, &cfg).unwrap();
+        let ColumnProfile::Categorical(c) = &p.columns["c"] else {
+            panic!("categorical")
+        };
+        assert_eq!(c.categories.len(), 5);
+        assert_eq!(c.other, 700);
+        let same = p.compare_frame(&f, &DriftOptions::default()).unwrap();
+        assert_eq!(same.columns["c"].method, Method::JensenShannon);
+        assert!(!same.columns["c"].drifted);
+        let new: Vec<&str> = (0..600)
+            .map(|i| if i % 2 == 0 { "l0" } else { "brand-new" })
+            .collect();
+        let g = Frame::new(vec![(
+            "c".into(),
+            Column::Categorical(CategoricalColumn::from_options(new.into_iter().map(Some))),
+        )])
+        .unwrap();
+        let moved = p.compare_frame(&g, &DriftOptions::default()).unwrap();
+        assert!(moved.columns["c"].drifted, "{moved}");
+    }
+
+    #[test]
+    fn score_profile_compares_to_scores() {
+        let scores: Vec<f64> = (0..3_000)
+            .map(|i| ((i * 37) % 100) as f64 / 100.0)
+            .collect();
+        let p = Profile::from_scores("score", &scores, &ProfileConfig::default()).unwrap();
+        let ColumnProfile::Numeric(n) = &p.columns["score"] else {
+            panic!("numeric")
+        };
+        assert_eq!(n.count, 3_000);
+        assert_eq!(n.counts.iter().sum::<u64>(), 3_000);
+        assert_eq!(n.sample.len(), 1_000);
+        let shifted: Vec<f64> = scores.iter().map(|s| (s + 0.3).min(1.0)).collect();
+        let f = Frame::new(vec![(
+            "score".into(),
+            Column::Numeric(NumericColumn::from_raw(shifted)),
+        )])
+        .unwrap();
+        let r = p.compare_frame(&f, &DriftOptions::default()).unwrap();
+        assert_eq!(r.columns["score"].method, Method::Wasserstein);
+        assert!(r.columns["score"].drifted);
+    }
 }
