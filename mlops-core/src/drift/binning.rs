@@ -5,6 +5,10 @@
 /// float data: width = range / (log2(n) + 1), bin count = ceil(range /
 /// width), edges by `numpy.linspace`. A constant sample gets the range
 /// [v - 0.5, v + 0.5] and one bin, like numpy.
+///
+/// numpy also forces a width of at least 1 for integer dtypes; a Frame holds
+/// f64 only, so that rule is not applied (it matters only for integer
+/// columns spanning fewer than log2(n) + 1 units).
 pub fn sturges_edges(min: f64, max: f64, n: usize) -> Vec<f64> {
     let (mut first, mut last) = (min, max);
     if first == last {
