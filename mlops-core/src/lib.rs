@@ -3,6 +3,7 @@
 //! - [`data`]: [`Frame`](data::Frame), a typed columnar table, and CSV reading.
 //! - [`features`]: declarative feature pipelines fitted on training rows.
 //! - [`filter`]: the run search language: filters, order-by, index hints.
+//! - [`drift`]: reference profiles, drift tests matching scipy and Evidently, a streaming monitor and concept-drift detectors.
 //! - [`seed`]: explicit seeds and the random generators derived from them.
 //! - [`fingerprint`]: stable digests of data, specs and fitted pipelines.
 //! - [`tracking`]: experiments, runs, metric histories, artifacts and search.
@@ -17,6 +18,7 @@ pub mod features;
 pub mod filter;
 pub mod fingerprint;
 
+pub mod drift;
 pub mod registry;
 pub mod seed;
 pub mod store;
