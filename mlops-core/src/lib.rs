@@ -3,6 +3,7 @@
 //! - [`data`]: [`Frame`](data::Frame), a typed columnar table, and CSV reading.
 //! - [`features`]: declarative feature pipelines fitted on training rows.
 //! - [`seed`]: explicit seeds and the random generators derived from them.
+//! - [`model`]: models in the library's own inference form (linear, tree ensembles).
 //! - [`fingerprint`]: stable digests of data, specs and fitted pipelines.
 //! - [`synth`]: a seeded synthetic churn data generator.
 #![warn(missing_docs)]
@@ -10,6 +11,7 @@
 pub mod data;
 mod error;
 
+pub mod model;
 pub mod seed;
 pub mod store;
 
