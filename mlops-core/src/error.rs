@@ -166,6 +166,16 @@ pub enum Error {
         /// The offending value.
         value: f64,
     },
+
+    // --- features ---
+    /// A row has no value in the target column.
+    #[error("target column `{column}` is missing at row {row} (0-based)")]
+    MissingTarget {
+        /// The target column.
+        column: String,
+        /// 0-based row index in the frame.
+        row: usize,
+    },
 }
 
 /// `Result` with [`Error`].

@@ -10,6 +10,8 @@
 
 pub mod data;
 mod error;
+pub mod features;
+pub mod fingerprint;
 
 pub mod model;
 pub mod seed;
