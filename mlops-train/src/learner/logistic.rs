@@ -95,7 +95,11 @@ impl LogisticParams {
         self
     }
 
-    /// Stop when the gradient norm falls below this.
+    /// Stop when the norm of the gradient of the *mean* per-sample loss falls
+    /// below this. linfa's tolerance applies to the summed loss, so it is
+    /// scaled by the number of rows at fit time; the same tolerance then
+    /// means the same precision whatever the data size (as scikit-learn's
+    /// `tol`, which applies to its averaged objective).
     pub fn gradient_tolerance(mut self, tol: f64) -> Self {
         self.gradient_tolerance = tol;
         self
@@ -195,7 +199,7 @@ impl Learner for ValidLogisticParams {
         let model = LogisticRegression::default()
             .alpha(self.0.l2)
             .max_iterations(self.0.max_iter)
-            .gradient_tolerance(self.0.gradient_tolerance)
+            .gradient_tolerance(self.0.gradient_tolerance * x.nrows() as f64)
             .with_intercept(self.0.fit_intercept)
             .fit(&dataset)?;
         let sign = if model.labels().pos.class == 1 {
