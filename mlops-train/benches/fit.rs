@@ -4,6 +4,9 @@
 //!
 //! `cargo bench -p mlops-train --bench fit`
 
+// criterion's macros generate undocumented functions.
+#![allow(missing_docs)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use mlops_core::data::Frame;
 use mlops_core::features::FeatureSpec;

@@ -30,18 +30,16 @@ pub enum Error {
     #[error("logistic regression fit failed: {0}")]
     Logistic(#[from] linfa_logistic::error::Error),
 
-    /// linfa (decision tree) failed to fit.
-    #[error("decision tree fit failed: {0}")]
-    Tree(#[from] linfa::Error),
-
     /// linfa-linear failed to fit.
     #[error("linear regression fit failed: {0}")]
     Linear(#[from] linfa_linear::LinearError<f64>),
 
-    /// smartcore failed to fit or predict a random forest.
-    #[error("random forest {stage} failed (tree {tree}): {source}")]
-    Forest {
-        /// `fit` or `predict`.
+    /// smartcore failed to fit or predict a decision tree or random forest.
+    #[error("{learner} {stage} failed (tree {tree}): {source}")]
+    Smartcore {
+        /// The learner (`tree`, `rf`).
+        learner: &'static str,
+        /// `input`, `fit` or `predict`.
         stage: &'static str,
         /// The tree index.
         tree: usize,

@@ -1,7 +1,7 @@
 //! `mlops-train`: learners, seeded splits and evaluation metrics.
 //!
-//! - [`learner`]: logistic regression, decision tree, linear regression
-//!   (linfa) and random forest (smartcore) behind the [`Learner`] /
+//! - [`learner`]: logistic regression and linear regression (linfa),
+//!   decision tree and random forest (smartcore) behind the [`Learner`] /
 //!   [`FittedModel`] pair, with validated parameter builders; each fitted
 //!   model converts to `mlops_core::model::InferenceModel`.
 //! - [`split`]: stratified train/test, stratified k-fold and time-based

@@ -146,9 +146,10 @@ pub struct FittedForest {
 
 /// Row-major copy of `x` as smartcore's own matrix (smartcore's ndarray
 /// bindings use another ndarray major version).
-fn dense(x: &Array2<f64>) -> Result<DenseMatrix<f64>> {
+pub(super) fn dense(x: &Array2<f64>) -> Result<DenseMatrix<f64>> {
     let values: Vec<f64> = x.iter().copied().collect();
-    DenseMatrix::new(x.nrows(), x.ncols(), values, false).map_err(|source| Error::Forest {
+    DenseMatrix::new(x.nrows(), x.ncols(), values, false).map_err(|source| Error::Smartcore {
+        learner: "rf",
         stage: "input",
         tree: 0,
         source,
@@ -165,13 +166,13 @@ impl Learner for ValidForestParams {
     fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, seed: Seed) -> Result<FittedForest> {
         check_xy(x, y)?;
         let labels: Vec<u32> = binary_labels(y)?.iter().map(|&c| c as u32).collect();
-        if let Some(m) = self.0.max_features {
-            if m > x.ncols() {
-                return Err(invalid(
-                    "max_features",
-                    format!("{m} exceeds the {} features", x.ncols()),
-                ));
-            }
+        if let Some(m) = self.0.max_features
+            && m > x.ncols()
+        {
+            return Err(invalid(
+                "max_features",
+                format!("{m} exceeds the {} features", x.ncols()),
+            ));
         }
         let _span = tracing::debug_span!(
             "fit",
@@ -204,7 +205,8 @@ impl Learner for ValidForestParams {
                 let params = base
                     .clone()
                     .with_seed(seed.derive_index("tree", i as u64).value());
-                SmartForest::fit(&xm, &labels, params).map_err(|source| Error::Forest {
+                SmartForest::fit(&xm, &labels, params).map_err(|source| Error::Smartcore {
+                    learner: "rf",
                     stage: "fit",
                     tree: i,
                     source,
@@ -224,7 +226,8 @@ impl FittedModel for FittedForest {
         let xm = dense(x)?;
         let mut votes = Array1::<f64>::zeros(x.nrows());
         for (i, tree) in self.trees.iter().enumerate() {
-            let pred = tree.predict(&xm).map_err(|source| Error::Forest {
+            let pred = tree.predict(&xm).map_err(|source| Error::Smartcore {
+                learner: "rf",
                 stage: "predict",
                 tree: i,
                 source,
@@ -241,7 +244,11 @@ impl FittedModel for FittedForest {
         let mut roots = Vec::with_capacity(self.trees.len());
         for (i, tree) in self.trees.iter().enumerate() {
             roots.push(index(nodes.len())?);
-            append_tree(tree, &mut nodes).map_err(|reason| Error::Conversion {
+            let view = forest_view(tree).map_err(|reason| Error::Conversion {
+                learner: "rf",
+                reason: format!("tree {i}: {reason}"),
+            })?;
+            append_tree(&view, &mut nodes).map_err(|reason| Error::Conversion {
                 learner: "rf",
                 reason: format!("tree {i}: {reason}"),
             })?;
@@ -271,7 +278,7 @@ struct SmartForestView {
 }
 
 #[derive(Deserialize)]
-struct SmartTreeView {
+pub(super) struct SmartTreeView {
     nodes: Vec<SmartNodeView>,
     classes: Vec<u32>,
 }
@@ -285,14 +292,28 @@ struct SmartNodeView {
     false_child: Option<usize>,
 }
 
-/// Appends the single tree of a one-tree smartcore forest, breadth-first.
-fn append_tree(forest: &SmartForest, nodes: &mut Vec<TreeNode>) -> std::result::Result<(), String> {
+/// The single tree of a one-tree smartcore forest.
+fn forest_view(forest: &SmartForest) -> std::result::Result<SmartTreeView, String> {
     let value = serde_json::to_value(forest).map_err(|e| e.to_string())?;
     let view: SmartForestView = serde_json::from_value(value).map_err(|e| e.to_string())?;
-    let tree = match view.trees.as_deref() {
-        Some([tree]) => tree,
-        _ => return Err("expected exactly one tree".into()),
-    };
+    match view.trees {
+        Some(mut trees) if trees.len() == 1 => trees.pop().ok_or_else(|| "no tree".into()),
+        _ => Err("expected exactly one tree".into()),
+    }
+}
+
+/// A smartcore decision tree's nodes, read from its serde form.
+pub(super) fn tree_view<T: Serialize>(tree: &T) -> std::result::Result<SmartTreeView, String> {
+    let value = serde_json::to_value(tree).map_err(|e| e.to_string())?;
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+/// Appends a smartcore tree to `nodes`, breadth-first, so every child lands
+/// after its parent.
+pub(super) fn append_tree(
+    tree: &SmartTreeView,
+    nodes: &mut Vec<TreeNode>,
+) -> std::result::Result<(), String> {
     let root = tree.nodes.first().ok_or("empty tree")?;
     let u32_of = |i: usize| u32::try_from(i).map_err(|_| "index too large".to_string());
     let start = nodes.len();

@@ -128,13 +128,13 @@ impl LogisticParams {
                 format!("must be finite and > 0, got {}", self.gradient_tolerance),
             ));
         }
-        if let ClassWeight::Explicit { negative, positive } = self.class_weight {
-            if !(negative.is_finite() && negative > 0.0 && positive.is_finite() && positive > 0.0) {
-                return Err(invalid(
-                    "class_weight",
-                    format!("weights must be finite and > 0, got {negative} and {positive}"),
-                ));
-            }
+        if let ClassWeight::Explicit { negative, positive } = self.class_weight
+            && !(negative.is_finite() && negative > 0.0 && positive.is_finite() && positive > 0.0)
+        {
+            return Err(invalid(
+                "class_weight",
+                format!("weights must be finite and > 0, got {negative} and {positive}"),
+            ));
         }
         Ok(ValidLogisticParams(self))
     }

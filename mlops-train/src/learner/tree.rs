@@ -1,17 +1,26 @@
-//! Binary decision tree classifier (linfa-trees).
+//! Binary decision tree classifier (smartcore).
+//!
+//! smartcore rather than linfa-trees: linfa-trees breaks a tie between class
+//! counts at a leaf by `HashMap` iteration order, which is randomised per
+//! process, so the same data and seed gave different trees (seen on a
+//! synthetic set with duplicate rows). smartcore's tree is deterministic and
+//! is the same code the random forest grows.
 
-use std::collections::VecDeque;
-
-use linfa::prelude::*;
-use linfa_trees::{DecisionTree, SplitQuality};
-use mlops_core::model::{InferenceModel, SplitRule, TreeEnsemble, TreeNode};
+use mlops_core::model::{InferenceModel, SplitRule, TreeEnsemble};
 use mlops_core::seed::Seed;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::tree::decision_tree_classifier::{
+    DecisionTreeClassifier, DecisionTreeClassifierParameters, SplitCriterion as SmartCriterion,
+};
 
+use super::forest::{append_tree, dense, tree_view};
 use super::{FittedModel, Learner, binary_labels, check_x, check_xy};
 use crate::error::invalid;
 use crate::{Error, Result};
+
+type SmartTree = DecisionTreeClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
 
 /// Impurity measure for choosing splits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -35,7 +44,7 @@ pub enum SplitCriterion {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TreeParams {
-    max_depth: Option<usize>,
+    max_depth: Option<u16>,
     min_samples_split: usize,
     min_samples_leaf: usize,
     criterion: SplitCriterion,
@@ -63,7 +72,7 @@ impl TreeParams {
     }
 
     /// Maximum depth (`None` for unlimited).
-    pub fn max_depth(mut self, depth: Option<usize>) -> Self {
+    pub fn max_depth(mut self, depth: Option<u16>) -> Self {
         self.max_depth = depth;
         self
     }
@@ -106,19 +115,16 @@ impl TreeParams {
 
 impl ValidTreeParams {
     /// The depth limit.
-    pub fn max_depth(&self) -> Option<usize> {
+    pub fn max_depth(&self) -> Option<u16> {
         self.0.max_depth
     }
 }
 
-/// A decision tree fitted by linfa-trees.
-///
-/// Leaves predict the majority class, so probabilities are 0 or 1. linfa
-/// breaks an exact tie between class counts at a leaf by hash-map order; a
-/// leaf with tied counts can differ between processes.
-#[derive(Debug, Clone)]
+/// A decision tree fitted by smartcore. Leaves predict the majority class,
+/// so probabilities are 0 or 1.
+#[derive(Debug)]
 pub struct FittedTree {
-    model: DecisionTree<f64, usize>,
+    model: SmartTree,
     n_features: usize,
 }
 
@@ -129,22 +135,29 @@ impl Learner for ValidTreeParams {
         "tree"
     }
 
-    /// Deterministic: the seed is unused (linfa-trees tries every feature).
-    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, _seed: Seed) -> Result<FittedTree> {
+    /// Deterministic: every feature is tried at every split, so the seed
+    /// (passed on to smartcore) never draws.
+    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, seed: Seed) -> Result<FittedTree> {
         check_xy(x, y)?;
-        let labels = binary_labels(y)?;
+        let labels: Vec<u32> = binary_labels(y)?.iter().map(|&c| c as u32).collect();
         let _span = tracing::debug_span!("fit", learner = "tree", rows = x.nrows()).entered();
-        let quality = match self.0.criterion {
-            SplitCriterion::Gini => SplitQuality::Gini,
-            SplitCriterion::Entropy => SplitQuality::Entropy,
+        let params = DecisionTreeClassifierParameters {
+            criterion: match self.0.criterion {
+                SplitCriterion::Gini => SmartCriterion::Gini,
+                SplitCriterion::Entropy => SmartCriterion::Entropy,
+            },
+            max_depth: self.0.max_depth,
+            min_samples_leaf: self.0.min_samples_leaf,
+            min_samples_split: self.0.min_samples_split,
+            seed: Some(seed.derive("tree").value()),
         };
-        let dataset = Dataset::new(x.clone(), labels);
-        let model = DecisionTree::params()
-            .split_quality(quality)
-            .max_depth(self.0.max_depth)
-            .min_weight_split(self.0.min_samples_split as f32)
-            .min_weight_leaf(self.0.min_samples_leaf as f32)
-            .fit(&dataset)?;
+        let model =
+            SmartTree::fit(&dense(x)?, &labels, params).map_err(|source| Error::Smartcore {
+                learner: "tree",
+                stage: "fit",
+                tree: 0,
+                source,
+            })?;
         Ok(FittedTree {
             model,
             n_features: x.ncols(),
@@ -155,8 +168,16 @@ impl Learner for ValidTreeParams {
 impl FittedModel for FittedTree {
     fn predict_native(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
         check_x(x, self.n_features)?;
-        let classes: Array1<usize> = self.model.predict(x);
-        Ok(classes.mapv(|c| c as f64))
+        let pred = self
+            .model
+            .predict(&dense(x)?)
+            .map_err(|source| Error::Smartcore {
+                learner: "tree",
+                stage: "predict",
+                tree: 0,
+                source,
+            })?;
+        Ok(pred.into_iter().map(f64::from).collect())
     }
 
     fn to_inference(&self) -> Result<InferenceModel> {
@@ -164,33 +185,13 @@ impl FittedModel for FittedTree {
             learner: "tree",
             reason,
         };
-        // Breadth-first: a child's index is assigned after its parent's.
-        let mut nodes = vec![TreeNode::leaf(0.0)];
-        let mut queue = VecDeque::from([(self.model.root_node(), 0usize)]);
-        while let Some((node, at)) = queue.pop_front() {
-            if let Some(class) = node.prediction() {
-                nodes[at] = TreeNode::leaf(class as f64);
-                continue;
-            }
-            let (feature, threshold, _) = node.split();
-            let children = node.children();
-            let (Some(Some(left)), Some(Some(right))) = (children.first(), children.get(1)) else {
-                return Err(err(format!("split node at {at} lacks a child")));
-            };
-            let (l, r) = (nodes.len(), nodes.len() + 1);
-            nodes.push(TreeNode::leaf(0.0));
-            nodes.push(TreeNode::leaf(0.0));
-            let idx = |i: usize| u32::try_from(i).map_err(|_| err("too many nodes".into()));
-            let feature =
-                u32::try_from(feature).map_err(|_| err("feature index too large".into()))?;
-            nodes[at] = TreeNode::split(feature, threshold, idx(l)?, idx(r)?);
-            queue.push_back((left.as_ref(), l));
-            queue.push_back((right.as_ref(), r));
-        }
-        // linfa-trees goes left when x < threshold.
+        let view = tree_view(&self.model).map_err(err)?;
+        let mut nodes = Vec::new();
+        append_tree(&view, &mut nodes).map_err(err)?;
+        // smartcore goes left when x <= threshold.
         Ok(InferenceModel::Trees(TreeEnsemble::new(
             self.n_features,
-            SplitRule::LessThan,
+            SplitRule::LessOrEqual,
             vec![0],
             nodes,
         )?))
