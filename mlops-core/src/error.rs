@@ -220,6 +220,38 @@ pub enum Error {
         reason: String,
     },
 
+    // --- model ---
+    /// An inference model is malformed: an index out of range, a cycle, a
+    /// non-finite weight. Raised when building or deserializing a model, so a
+    /// hostile byte string can never make prediction panic or loop.
+    #[error("invalid {model} model: {reason}")]
+    InvalidModel {
+        /// The model kind (`linear`, `tree ensemble`).
+        model: &'static str,
+        /// What check failed.
+        reason: String,
+    },
+
+    /// A row or matrix given to a model has the wrong number of features.
+    #[error("model expects {expected} features, got {found}")]
+    FeatureCount {
+        /// Features the model was trained on.
+        expected: usize,
+        /// Features in the input.
+        found: usize,
+    },
+
+    /// An input value fed to a model is NaN or infinite.
+    #[error("row {row}, feature {feature}: value {value} is not finite")]
+    NonFiniteInput {
+        /// 0-based row in the batch (0 for a single row).
+        row: usize,
+        /// 0-based feature index.
+        feature: usize,
+        /// The offending value.
+        value: f64,
+    },
+
     // --- features ---
     /// A row has no value in the target column.
     #[error("target column `{column}` is missing at row {row} (0-based)")]

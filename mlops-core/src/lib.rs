@@ -5,6 +5,7 @@
 //! - [`filter`]: the run search language: filters, order-by, index hints.
 //! - [`drift`]: reference profiles, drift tests matching scipy and Evidently, a streaming monitor and concept-drift detectors.
 //! - [`seed`]: explicit seeds and the random generators derived from them.
+//! - [`model`]: models in the library's own inference form (linear, tree ensembles).
 //! - [`fingerprint`]: stable digests of data, specs and fitted pipelines.
 //! - [`tracking`]: experiments, runs, metric histories, artifacts and search.
 //! - [`synth`]: a seeded synthetic churn data generator.
@@ -19,6 +20,7 @@ pub mod filter;
 pub mod fingerprint;
 
 pub mod drift;
+pub mod model;
 pub mod registry;
 pub mod seed;
 pub mod store;

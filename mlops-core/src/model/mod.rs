@@ -1,0 +1,155 @@
+//! Models in the library's own inference form.
+//!
+//! Learners in `mlops-train` convert what linfa or smartcore fitted into one
+//! of these forms, so serving links no learning library and a deserialized
+//! model is plain validated data: decoding checks every index and weight, and
+//! prediction never panics or loops on a model that decoded.
+//!
+//! - [`LinearModel`]: `link(w · x + b)` with an identity or logistic link.
+//! - [`TreeEnsemble`]: decision trees flattened into one node vector, outputs
+//!   averaged over trees (a random forest, or one tree).
+
+mod linear;
+mod tree;
+
+pub use linear::{LinearModel, Link};
+pub use tree::{LEAF, SplitRule, TreeEnsemble, TreeNode};
+
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// A fitted model ready for prediction.
+///
+/// The output is the positive-class probability for binary classifiers and
+/// the predicted value for regressors.
+///
+/// ```
+/// use mlops_core::model::{InferenceModel, LinearModel, Link};
+/// use ndarray::array;
+///
+/// let model = InferenceModel::Linear(LinearModel::new(vec![1.0, 1.0], 0.0, Link::Identity)?);
+/// assert_eq!(model.predict_proba_row(&[1.0, 2.0])?, 3.0);
+/// assert_eq!(model.predict(&array![[1.0, 2.0], [0.0, 0.5]])?, array![3.0, 0.5]);
+/// # Ok::<(), mlops_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum InferenceModel {
+    /// A linear or logistic model.
+    Linear(LinearModel),
+    /// One tree or an averaged forest.
+    Trees(TreeEnsemble),
+}
+
+impl InferenceModel {
+    /// Number of input features.
+    pub fn n_features(&self) -> usize {
+        match self {
+            InferenceModel::Linear(m) => m.n_features(),
+            InferenceModel::Trees(m) => m.n_features(),
+        }
+    }
+
+    /// The prediction for one row (positive-class probability or value).
+    /// The row must have [`n_features`](Self::n_features) finite values.
+    pub fn predict_proba_row(&self, row: &[f64]) -> Result<f64> {
+        check_row(row, self.n_features(), 0)?;
+        Ok(self.predict_checked(row))
+    }
+
+    /// Predictions for every row of `x`.
+    pub fn predict(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
+        if x.ncols() != self.n_features() {
+            return Err(Error::FeatureCount {
+                expected: self.n_features(),
+                found: x.ncols(),
+            });
+        }
+        let mut out = Array1::zeros(x.nrows());
+        let mut buf = vec![0.0; x.ncols()];
+        for (i, (row, o)) in x.rows().into_iter().zip(out.iter_mut()).enumerate() {
+            // Copy so non-contiguous (column-major) inputs work too.
+            for (b, v) in buf.iter_mut().zip(row.iter()) {
+                *b = *v;
+            }
+            check_row(&buf, self.n_features(), i)?;
+            *o = self.predict_checked(&buf);
+        }
+        Ok(out)
+    }
+
+    fn predict_checked(&self, row: &[f64]) -> f64 {
+        match self {
+            InferenceModel::Linear(m) => m.predict_checked(row),
+            InferenceModel::Trees(m) => m.predict_checked(row),
+        }
+    }
+}
+
+/// Length and finiteness check shared by every model.
+fn check_row(row: &[f64], expected: usize, row_index: usize) -> Result<()> {
+    if row.len() != expected {
+        return Err(Error::FeatureCount {
+            expected,
+            found: row.len(),
+        });
+    }
+    if let Some(feature) = row.iter().position(|v| !v.is_finite()) {
+        return Err(Error::NonFiniteInput {
+            row: row_index,
+            feature,
+            value: row[feature],
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn batch_reports_bad_row() {
+        let m = InferenceModel::Linear(
+            LinearModel::new(vec![1.0], 0.0, Link::Identity).expect("valid"),
+        );
+        let err = m.predict(&array![[1.0], [f64::INFINITY]]).expect_err("bad");
+        assert!(matches!(
+            err,
+            Error::NonFiniteInput {
+                row: 1,
+                feature: 0,
+                ..
+            }
+        ));
+        assert!(matches!(
+            m.predict(&array![[1.0, 2.0]]),
+            Err(Error::FeatureCount {
+                expected: 1,
+                found: 2
+            })
+        ));
+    }
+
+    #[test]
+    fn round_trips_through_msgpack() {
+        let nodes = vec![
+            TreeNode::split(1, 0.5, 1, 2),
+            TreeNode::leaf(0.1),
+            TreeNode::leaf(0.7),
+        ];
+        let m = InferenceModel::Trees(
+            TreeEnsemble::new(2, SplitRule::LessOrEqual, vec![0], nodes).expect("valid"),
+        );
+        let bytes = rmp_serde::to_vec(&m).expect("encode");
+        let back: InferenceModel = rmp_serde::from_slice(&bytes).expect("decode");
+        assert_eq!(back, m);
+        // Truncated bytes are an error, not a panic.
+        for cut in 0..bytes.len() {
+            assert!(rmp_serde::from_slice::<InferenceModel>(&bytes[..cut]).is_err());
+        }
+    }
+}

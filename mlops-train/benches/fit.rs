@@ -1,0 +1,66 @@
+//! Fit time on the Telco training split (seeded stratified 80/20, features
+//! fitted on the training rows), side by side with
+//! `scripts/bench/sklearn_fit.py`.
+//!
+//! `cargo bench -p mlops-train --bench fit`
+
+// criterion's macros generate undocumented functions.
+#![allow(missing_docs)]
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use mlops_core::data::Frame;
+use mlops_core::features::FeatureSpec;
+use mlops_core::seed::Seed;
+use mlops_train::prelude::*;
+use ndarray::{Array1, Array2};
+
+const TELCO: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/data/telco_churn.csv"
+);
+
+fn telco_train() -> (Frame, FeatureSpec) {
+    let frame = Frame::read_csv(TELCO).expect("telco reads");
+    let spec = FeatureSpec::infer(&frame, "Churn", Some("Yes")).expect("spec");
+    let y = spec
+        .fit(&frame)
+        .expect("fit")
+        .target(&frame)
+        .expect("target");
+    let split = stratified_split(y.as_slice().expect("contiguous"), 0.2, Seed(42)).expect("split");
+    (frame.take(&split.train).expect("rows"), spec)
+}
+
+fn matrix(train: &Frame, spec: &FeatureSpec) -> (Array2<f64>, Array1<f64>) {
+    let fitted = spec.fit(train).expect("fit");
+    (
+        fitted.transform(train).expect("x"),
+        fitted.target(train).expect("y"),
+    )
+}
+
+fn fit(c: &mut Criterion) {
+    let (train, spec) = telco_train();
+    let (x, y) = matrix(&train, &spec);
+    let mut group = c.benchmark_group("telco_fit");
+    group.sample_size(10);
+    let lr = LogisticParams::new().check().expect("valid");
+    // Feature fitting + transform + model fit: scikit-learn's Pipeline.fit.
+    group.bench_function("features_and_logistic_regression", |b| {
+        b.iter(|| {
+            let (x, y) = matrix(&train, &spec);
+            lr.fit(&x, &y, Seed(42)).expect("fit")
+        })
+    });
+    group.bench_function("logistic_regression", |b| {
+        b.iter(|| lr.fit(&x, &y, Seed(42)).expect("fit"))
+    });
+    let rf = ForestParams::new().n_trees(100).check().expect("valid");
+    group.bench_function("random_forest_100", |b| {
+        b.iter(|| rf.fit(&x, &y, Seed(42)).expect("fit"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, fit);
+criterion_main!(benches);

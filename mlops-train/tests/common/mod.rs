@@ -1,0 +1,66 @@
+//! Shared test data: a seeded synthetic binary problem and the Telco split.
+#![allow(dead_code)]
+
+use mlops_core::data::Frame;
+use mlops_core::features::FeatureSpec;
+use mlops_core::seed::Seed;
+use mlops_train::split::stratified_split;
+use ndarray::{Array1, Array2};
+use rand::Rng;
+
+pub const TELCO: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/data/telco_churn.csv"
+);
+
+/// `n` rows, `p` features, labels drawn from a logistic model, values rounded
+/// to 2 decimals so trees see ties.
+pub fn synthetic(n: usize, p: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
+    let mut rng = Seed(seed).rng();
+    let x = Array2::from_shape_fn((n, p), |_| {
+        (rng.r#gen::<f64>() * 400.0).round() / 100.0 - 2.0
+    });
+    let y = x
+        .rows()
+        .into_iter()
+        .map(|r| {
+            let z: f64 = r
+                .iter()
+                .enumerate()
+                .map(|(j, v)| v * (1.0 - j as f64 * 0.4))
+                .sum();
+            if rng.r#gen::<f64>() < 1.0 / (1.0 + (-z).exp()) {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    (x, y)
+}
+
+pub struct TelcoSplit {
+    pub x_train: Array2<f64>,
+    pub y_train: Array1<f64>,
+    pub x_test: Array2<f64>,
+    pub y_test: Array1<f64>,
+}
+
+/// Seeded stratified 80/20 split of Telco; features (median impute +
+/// standard scale, one-hot categoricals) fitted on the training rows only.
+pub fn telco_split(seed: Seed) -> TelcoSplit {
+    let frame = Frame::read_csv(TELCO).expect("telco reads");
+    let spec = FeatureSpec::infer(&frame, "Churn", Some("Yes")).expect("spec");
+    let all = spec.fit(&frame).expect("fit for target");
+    let y = all.target(&frame).expect("target");
+    let split = stratified_split(y.as_slice().expect("contiguous"), 0.2, seed).expect("split");
+    let train = frame.take(&split.train).expect("train rows");
+    let test = frame.take(&split.test).expect("test rows");
+    let fitted = spec.fit(&train).expect("fit on train");
+    TelcoSplit {
+        x_train: fitted.transform(&train).expect("transform train"),
+        y_train: fitted.target(&train).expect("train target"),
+        x_test: fitted.transform(&test).expect("transform test"),
+        y_test: fitted.target(&test).expect("test target"),
+    }
+}
