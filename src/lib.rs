@@ -1,3 +1,46 @@
-//! `mlops`: the whole ML lifecycle in-process.
+//! `mlops`: the whole machine-learning lifecycle inside a Rust service.
+//!
+//! This facade re-exports the member crates and a [`prelude`]:
+//!
+//! - [`core`] (`mlops-core`): frames and CSV, feature pipelines, seeds,
+//!   fingerprints, the embedded store, tracking, registry, drift checks and
+//!   inference-form models.
+//! - [`train`] (`mlops-train`): learners (linfa, smartcore), seeded splits
+//!   and evaluation metrics.
+//! - [`serve`] (`mlops-serve`): in-process serving (in progress).
+//!
+//! ```
+//! use mlops::prelude::*;
+//!
+//! let csv = "tenure,plan,churn\n1,basic,Yes\n30,pro,No\n5,basic,Yes\n48,pro,No\n";
+//! let frame = CsvReader::new().read(csv.as_bytes(), "inline.csv")?.frame;
+//! let spec = FeatureSpec::infer(&frame, "churn", Some("Yes"))?;
+//! let fitted = spec.fit(&frame)?;
+//! let x = fitted.transform(&frame)?;
+//! assert_eq!(x.nrows(), 4);
+//! assert_eq!(fitted.target(&frame)?.to_vec(), vec![1.0, 0.0, 1.0, 0.0]);
+//! # Ok::<(), mlops::Error>(())
+//! ```
 #![warn(missing_docs)]
+
 pub use mlops_core as core;
+pub use mlops_core::{Error, Result};
+pub use mlops_serve as serve;
+pub use mlops_train as train;
+
+/// The everyday API in one `use mlops::prelude::*;`.
+pub mod prelude {
+    pub use mlops_core::data::{Column, ColumnType, CsvReader, Frame, Value};
+    pub use mlops_core::drift::{DriftOptions, DriftReport, Profile};
+    pub use mlops_core::features::{FeatureSpec, FittedFeatures};
+    pub use mlops_core::fingerprint::Digest;
+    pub use mlops_core::model::InferenceModel;
+    pub use mlops_core::registry::{NewVersion, PromotionGate, Registry};
+    pub use mlops_core::seed::Seed;
+    pub use mlops_core::store::{SharedStore, SledStore, Store};
+    pub use mlops_core::tracking::{DatasetInput, Environment, RunOptions, Tracker};
+    pub use mlops_train::metrics::BinaryMetrics;
+    pub use mlops_train::prelude::{
+        FittedModel, ForestParams, Learner, LogisticParams, TreeParams, stratified_split,
+    };
+}
