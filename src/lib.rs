@@ -44,3 +44,8 @@ pub mod prelude {
         FittedModel, ForestParams, Learner, LogisticParams, TreeParams, stratified_split,
     };
 }
+
+/// The README's library example, compiled and run as a doc-test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
