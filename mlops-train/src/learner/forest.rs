@@ -18,7 +18,7 @@ use smartcore::ensemble::random_forest_classifier::{
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::tree::decision_tree_classifier::SplitCriterion as SmartCriterion;
 
-use super::{FittedModel, Learner, SplitCriterion, binary_labels, check_x, check_xy};
+use super::{FittedModel, Learner, SplitCriterion, TreeParams, binary_labels, check_x, check_xy};
 use crate::error::invalid;
 use crate::{Error, Result};
 
@@ -37,11 +37,10 @@ type SmartForest = RandomForestClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForestParams {
     n_trees: u16,
-    max_depth: Option<u16>,
-    min_samples_split: usize,
-    min_samples_leaf: usize,
     max_features: Option<usize>,
-    criterion: SplitCriterion,
+    /// How each tree grows; validated by [`TreeParams::check`].
+    #[serde(flatten)]
+    tree: TreeParams,
 }
 
 /// Checked random forest hyper-parameters; implements [`Learner`].
@@ -52,11 +51,8 @@ impl Default for ForestParams {
     fn default() -> Self {
         ForestParams {
             n_trees: 100,
-            max_depth: None,
-            min_samples_split: 2,
-            min_samples_leaf: 1,
             max_features: None,
-            criterion: SplitCriterion::Gini,
+            tree: TreeParams::default(),
         }
     }
 }
@@ -77,19 +73,19 @@ impl ForestParams {
 
     /// Maximum depth (`None` for unlimited).
     pub fn max_depth(mut self, depth: Option<u16>) -> Self {
-        self.max_depth = depth;
+        self.tree = self.tree.max_depth(depth);
         self
     }
 
     /// Minimum samples to split a node.
     pub fn min_samples_split(mut self, n: usize) -> Self {
-        self.min_samples_split = n;
+        self.tree = self.tree.min_samples_split(n);
         self
     }
 
     /// Minimum samples in a leaf.
     pub fn min_samples_leaf(mut self, n: usize) -> Self {
-        self.min_samples_leaf = n;
+        self.tree = self.tree.min_samples_leaf(n);
         self
     }
 
@@ -101,7 +97,7 @@ impl ForestParams {
 
     /// Split criterion.
     pub fn criterion(mut self, c: SplitCriterion) -> Self {
-        self.criterion = c;
+        self.tree = self.tree.criterion(c);
         self
     }
 
@@ -110,18 +106,7 @@ impl ForestParams {
         if self.n_trees == 0 {
             return Err(invalid("n_trees", "must be at least 1"));
         }
-        if self.max_depth == Some(0) {
-            return Err(invalid("max_depth", "must be at least 1 (or None)"));
-        }
-        if self.min_samples_split < 2 {
-            return Err(invalid(
-                "min_samples_split",
-                format!("must be at least 2, got {}", self.min_samples_split),
-            ));
-        }
-        if self.min_samples_leaf < 1 {
-            return Err(invalid("min_samples_leaf", "must be at least 1"));
-        }
+        self.tree.clone().check()?;
         if self.max_features == Some(0) {
             return Err(invalid("max_features", "must be at least 1 (or None)"));
         }
@@ -185,13 +170,13 @@ impl Learner for ValidForestParams {
         let p = &self.0;
         let base = RandomForestClassifierParameters::default()
             .with_n_trees(1)
-            .with_criterion(match p.criterion {
+            .with_criterion(match p.tree.criterion {
                 SplitCriterion::Gini => SmartCriterion::Gini,
                 SplitCriterion::Entropy => SmartCriterion::Entropy,
             })
-            .with_min_samples_split(p.min_samples_split)
-            .with_min_samples_leaf(p.min_samples_leaf);
-        let base = match p.max_depth {
+            .with_min_samples_split(p.tree.min_samples_split)
+            .with_min_samples_leaf(p.tree.min_samples_leaf);
+        let base = match p.tree.max_depth {
             Some(d) => base.with_max_depth(d),
             None => base,
         };

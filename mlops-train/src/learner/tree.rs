@@ -44,10 +44,10 @@ pub enum SplitCriterion {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TreeParams {
-    max_depth: Option<u16>,
-    min_samples_split: usize,
-    min_samples_leaf: usize,
-    criterion: SplitCriterion,
+    pub(super) max_depth: Option<u16>,
+    pub(super) min_samples_split: usize,
+    pub(super) min_samples_leaf: usize,
+    pub(super) criterion: SplitCriterion,
 }
 
 /// Checked decision tree hyper-parameters; implements [`Learner`].
