@@ -392,6 +392,11 @@ pub enum Error {
         /// What is wrong there.
         message: String,
     },
+
+    // --- report ---
+    /// A report input (an evaluation artifact, a chart source) is malformed.
+    #[error("report: {0}")]
+    Report(String),
 }
 
 fn list_aliases(aliases: &[String]) -> String {

@@ -11,6 +11,7 @@
 //! - [`synth`]: a seeded synthetic churn data generator.
 //! - [`store`]: the key-value [`Store`](store::Store) trait, [`SledStore`](store::SledStore) and the record codec.
 //! - [`registry`]: registered models, versions, aliases with an audit log, promotion gates.
+//! - [`report`]: self-contained HTML reports of runs and drift checks.
 #![warn(missing_docs)]
 
 pub mod data;
@@ -22,6 +23,7 @@ pub mod fingerprint;
 pub mod drift;
 pub mod model;
 pub mod registry;
+pub mod report;
 pub mod seed;
 pub mod store;
 pub mod synth;
