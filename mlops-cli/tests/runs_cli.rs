@@ -56,7 +56,14 @@ fn seed_runs(store: &Path) -> [String; 5] {
     let gbm = run("gbm", "gbm", "0.851", "risk");
     let other = create(
         store,
-        &["--experiment", "fraud", "--param", "model=rf", "--metric", "auc=0.99"],
+        &[
+            "--experiment",
+            "fraud",
+            "--param",
+            "model=rf",
+            "--metric",
+            "auc=0.99",
+        ],
     );
     [logreg, rf, tree, gbm, other]
 }
@@ -212,7 +219,12 @@ fn show_has_params_metrics_tags_times_inputs_artifacts_and_parent() {
         child.log_metric("auc", 0.7, 0).unwrap();
         child.log_metric("auc", 0.83, 1).unwrap();
         child
-            .log_input(DatasetInput::new("train", "telco_churn.csv", "abc123", 5634))
+            .log_input(DatasetInput::new(
+                "train",
+                "telco_churn.csv",
+                "abc123",
+                5634,
+            ))
             .unwrap();
         let digest = child.log_artifact("model.bin", b"weights").unwrap();
         let ids = (parent.id().to_owned(), child.id().to_owned(), digest);
@@ -271,7 +283,10 @@ fn errors_are_one_line_with_context() {
 
     let id = create(&store, &["--experiment", "churn", "--metric", "auc=0.8"]);
     assert_error(
-        &mlops_in(&store, &["runs", "show", "0123456789abcdef0123456789abcdef"]),
+        &mlops_in(
+            &store,
+            &["runs", "show", "0123456789abcdef0123456789abcdef"],
+        ),
         1,
         &["run 0123456789abcdef0123456789abcdef not found"],
     );
@@ -296,7 +311,14 @@ fn errors_are_one_line_with_context() {
     assert_error(
         &mlops_in(
             &store,
-            &["runs", "create", "--experiment", "churn", "--param", "depth"],
+            &[
+                "runs",
+                "create",
+                "--experiment",
+                "churn",
+                "--param",
+                "depth",
+            ],
         ),
         2,
         &["`depth` is not KEY=VALUE"],
@@ -304,7 +326,14 @@ fn errors_are_one_line_with_context() {
     assert_error(
         &mlops_in(
             &store,
-            &["runs", "create", "--experiment", "churn", "--metric", "auc=high"],
+            &[
+                "runs",
+                "create",
+                "--experiment",
+                "churn",
+                "--metric",
+                "auc=high",
+            ],
         ),
         2,
         &["metric `auc`", "not a finite number"],
@@ -312,7 +341,14 @@ fn errors_are_one_line_with_context() {
     assert_error(
         &mlops_in(
             &store,
-            &["runs", "create", "--experiment", "churn", "--metric", "auc=NaN"],
+            &[
+                "runs",
+                "create",
+                "--experiment",
+                "churn",
+                "--metric",
+                "auc=NaN",
+            ],
         ),
         2,
         &["not a finite number"],

@@ -130,14 +130,14 @@ impl Report for ModelList {
             "model", "latest", "aliases"
         )?;
         for m in &self.models {
-            writeln!(
-                out,
+            let line = format!(
                 "{:width$}  {:>6}  {:30}  {}",
                 m.model.name,
                 m.model.latest_version,
                 alias_list(&m.aliases),
                 m.model.description
-            )?;
+            );
+            writeln!(out, "{}", line.trim_end())?;
         }
         Ok(())
     }
@@ -245,8 +245,13 @@ fn audit_line(e: &AuditEntry) -> String {
     } else {
         format!(": {}", e.reason)
     };
+    let details = if e.details.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", e.details)
+    };
     format!(
-        "#{} {} {} {action}{alias} {} -> {}{reason}",
+        "#{} {} {} {action}{alias} {} -> {}{reason}{details}",
         e.seq,
         utc(ms(e.at_ms)),
         e.actor,
