@@ -8,6 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::commands::data::DataCommand;
+use crate::commands::drift::DriftArgs;
+use crate::commands::models::ModelsCommand;
+use crate::commands::runs::RunsCommand;
 
 /// Exit code for a command line that does not parse (clap's convention).
 const USAGE_EXIT: u8 = 2;
@@ -40,6 +43,14 @@ pub enum Command {
     /// Inspect and generate data sets.
     #[command(subcommand)]
     Data(DataCommand),
+    /// List, show, search and record tracked runs.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// Inspect registered models, move aliases, roll them back.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Compare a current CSV file with a reference one, column by column.
+    Drift(DriftArgs),
 }
 
 /// Prints help or version on stdout (exit 0), or a command-line error as one

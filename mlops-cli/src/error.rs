@@ -17,6 +17,13 @@ pub enum CliError {
     #[error("cannot encode JSON output: {0}")]
     Json(#[from] serde_json::Error),
 
+    /// A read-only command was pointed at a directory holding no store.
+    #[error("no store at {} (set --store DIR or MLOPS_STORE)", path.display())]
+    NoStore {
+        /// The directory given.
+        path: PathBuf,
+    },
+
     /// A file could not be inspected.
     #[error("{}: {source}", path.display())]
     Io {

@@ -1,9 +1,16 @@
 //! One module per command group.
 
 pub mod data;
+pub mod drift;
+pub mod models;
+pub mod runs;
+
+use std::sync::Arc;
+
+use mlops_core::store::{SharedStore, SledStore};
 
 use crate::cli::{Cli, Command};
-use crate::error::Result;
+use crate::error::{CliError, Result};
 
 /// Options every command sees.
 #[derive(Debug, Clone)]
@@ -12,6 +19,26 @@ pub struct Context {
     pub store: std::path::PathBuf,
     /// `--json`.
     pub json: bool,
+}
+
+impl Context {
+    /// Opens the store, creating it if it does not exist (commands that
+    /// record something).
+    pub fn open_or_create_store(&self) -> Result<SharedStore> {
+        Ok(Arc::new(SledStore::open(&self.store)?))
+    }
+
+    /// Opens an existing store. Reading from a path with no store is an
+    /// error rather than a silently created empty store: a mistyped
+    /// `--store` should not look like "no runs".
+    pub fn open_existing_store(&self) -> Result<SharedStore> {
+        if !self.store.is_dir() {
+            return Err(CliError::NoStore {
+                path: self.store.clone(),
+            });
+        }
+        self.open_or_create_store()
+    }
 }
 
 /// Runs the parsed command.
@@ -23,5 +50,8 @@ pub fn run(cli: Cli) -> Result<()> {
     tracing::debug!(store = %ctx.store.display(), json = ctx.json, "mlops starting");
     match cli.command {
         Command::Data(cmd) => data::run(&ctx, cmd),
+        Command::Runs(cmd) => runs::run(&ctx, cmd),
+        Command::Models(cmd) => models::run(&ctx, cmd),
+        Command::Drift(args) => drift::run(&ctx, &args),
     }
 }

@@ -1,0 +1,73 @@
+//! Running the real `mlops` binary from the integration tests, and the
+//! output contract every command keeps (JSON on stdout, one-line errors).
+
+// Not every test file uses every helper.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// `mlops ARGS...` against `store`, with no log filter and a fixed user.
+pub fn mlops_in(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlops"))
+        .args(args)
+        .env("MLOPS_STORE", store)
+        .env("USER", "ana")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run mlops")
+}
+
+/// Runs a command that must succeed; returns its stdout as text.
+pub fn ok_text(store: &Path, args: &[&str]) -> String {
+    let out = mlops_in(store, args);
+    assert!(
+        out.status.success(),
+        "mlops {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
+/// Runs a command with `--json` that must succeed; returns the document.
+pub fn ok_json(store: &Path, args: &[&str]) -> Value {
+    let mut args = args.to_vec();
+    args.push("--json");
+    let text = ok_text(store, &args);
+    serde_json::from_str(&text).expect("stdout is one JSON document")
+}
+
+/// Asserts a failed run with exit code `code`: exactly one stderr line
+/// containing every `needle`, no panic, nothing on stdout.
+pub fn assert_error(out: &Output, code: i32, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "stderr is not one line: {stderr:?}");
+    assert!(lines[0].starts_with("error: "), "{stderr:?}");
+    for needle in needles {
+        assert!(lines[0].contains(needle), "`{needle}` not in {stderr:?}");
+    }
+    assert!(out.stdout.is_empty(), "nothing on stdout on failure");
+}
+
+/// The `run_id`s of a JSON `{"runs": [...]}` page, in order.
+pub fn run_ids(page: &Value) -> Vec<String> {
+    page["runs"]
+        .as_array()
+        .expect("runs array")
+        .iter()
+        .map(|r| r["run_id"].as_str().expect("run_id").to_owned())
+        .collect()
+}
+
+/// The Telco churn sample shipped with the examples.
+pub fn telco() -> String {
+    format!(
+        "{}/../examples/data/telco_churn.csv",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
