@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::commands::data::DataCommand;
 use crate::commands::drift::DriftArgs;
 use crate::commands::models::ModelsCommand;
+use crate::commands::report::ReportArgs;
 use crate::commands::runs::RunsCommand;
 
 /// Exit code for a command line that does not parse (clap's convention).
@@ -51,6 +52,8 @@ pub enum Command {
     Models(ModelsCommand),
     /// Compare a current CSV file with a reference one, column by column.
     Drift(DriftArgs),
+    /// Write a self-contained HTML report of a run or of a drift check.
+    Report(ReportArgs),
 }
 
 /// Prints help or version on stdout (exit 0), or a command-line error as one

@@ -24,6 +24,10 @@ pub enum CliError {
         path: PathBuf,
     },
 
+    /// Arguments that parse but do not make sense together.
+    #[error("{0}")]
+    Arguments(String),
+
     /// A file could not be inspected.
     #[error("{}: {source}", path.display())]
     Io {

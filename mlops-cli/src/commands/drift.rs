@@ -50,11 +50,23 @@ fn parse_method(s: &str) -> std::result::Result<MethodChoice, String> {
 
 /// Runs `mlops drift`.
 pub fn run(ctx: &Context, args: &DriftArgs) -> Result<()> {
-    let reference = read(&args.reference, Vec::new())?;
-    let mut current = read(&args.current, Vec::new())?;
-    // Types are inferred per file; where they disagree, read the current
-    // file again with the reference's types, so a cell that does not fit is
-    // reported with its file, line and column.
+    let (reference, current) = read_pair(&args.reference, &args.current)?;
+    let mut options = DriftOptions::default();
+    if let Some(cols) = &args.columns {
+        options = options.columns(cols.iter().map(|c| c.trim().to_owned()));
+    }
+    if let Some(method) = args.method.0 {
+        options = options.method(method);
+    }
+    emit(&Drift(compare(&reference, &current, &options)?), ctx.json)
+}
+
+/// Reads a reference and a current file. Types are inferred per file; where
+/// they disagree, the current file is read again with the reference's types,
+/// so a cell that does not fit is reported with its file, line and column.
+pub(crate) fn read_pair(reference_path: &Path, current_path: &Path) -> Result<(Frame, Frame)> {
+    let reference = read(reference_path, Vec::new())?;
+    let mut current = read(current_path, Vec::new())?;
     let current_schema = current.schema();
     let mismatched: Vec<(String, ColumnType)> = reference
         .schema()
@@ -69,16 +81,9 @@ pub fn run(ctx: &Context, args: &DriftArgs) -> Result<()> {
         .collect();
     if !mismatched.is_empty() {
         tracing::debug!(columns = ?mismatched, "re-reading current file with the reference types");
-        current = read(&args.current, mismatched)?;
+        current = read(current_path, mismatched)?;
     }
-    let mut options = DriftOptions::default();
-    if let Some(cols) = &args.columns {
-        options = options.columns(cols.iter().map(|c| c.trim().to_owned()));
-    }
-    if let Some(method) = args.method.0 {
-        options = options.method(method);
-    }
-    emit(&Drift(compare(&reference, &current, &options)?), ctx.json)
+    Ok((reference, current))
 }
 
 fn read(path: &Path, schema: Vec<(String, ColumnType)>) -> Result<Frame> {

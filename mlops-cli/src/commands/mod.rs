@@ -3,6 +3,7 @@
 pub mod data;
 pub mod drift;
 pub mod models;
+pub mod report;
 pub mod runs;
 
 use std::sync::Arc;
@@ -53,5 +54,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Runs(cmd) => runs::run(&ctx, cmd),
         Command::Models(cmd) => models::run(&ctx, cmd),
         Command::Drift(args) => drift::run(&ctx, &args),
+        Command::Report(args) => report::run(&ctx, &args),
     }
 }
