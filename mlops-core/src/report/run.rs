@@ -13,7 +13,7 @@ use crate::{Error, Result};
 pub const EVALUATION_ARTIFACT: &str = "evaluation.json";
 /// Artifact name under which a trainer logs the training-data [`Profile`]
 /// ([`Profile::to_bytes`]).
-pub const PROFILE_ARTIFACT: &str = "profile.bin";
+pub const PROFILE_ARTIFACT: &str = "drift_profile.bin";
 
 /// One calibration bin: mean predicted probability against the observed
 /// positive rate.
