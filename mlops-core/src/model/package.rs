@@ -8,18 +8,21 @@
 //! ```text
 //! offset  0   6 bytes  magic b"MLPKG\0"
 //! offset  6   2 bytes  format version, u16 little-endian
-//! offset  8   8 bytes  created time, Unix milliseconds, u64 little-endian
-//! offset 16   8 bytes  payload length, u64 little-endian
-//! offset 24  32 bytes  BLAKE3 of the payload (the package digest)
-//! offset 56   4 bytes  CRC-32 of bytes 0..56 (the header)
-//! offset 60  ...       payload: MessagePack (rmp-serde, named fields)
+//! offset  8   8 bytes  payload length P, u64 little-endian
+//! offset 16  32 bytes  BLAKE3 of the payload (the package digest)
+//! offset 48   4 bytes  provenance length R, u32 little-endian (at most 4 KiB)
+//! offset 52   4 bytes  CRC-32 of bytes 0..52 and of the provenance section
+//! offset 56   R bytes  provenance: created time and run id (MessagePack)
+//! offset 56+R P bytes  payload: MessagePack (rmp-serde, named fields)
 //! ```
 //!
-//! The created time lives in the header, outside the digested payload, so
-//! training twice with the same seed and data gives the same
-//! [`digest`](ModelPackage::digest). Loading checks magic, version, header
-//! checksum, declared length against the bytes actually present (before any
-//! allocation), payload checksum, and then every invariant of the content;
+//! The created time and the run id are provenance of one training
+//! execution: they live outside the digested payload, so training twice
+//! with the same seed and data gives the same
+//! [`digest`](ModelPackage::digest). Loading checks magic, version, both
+//! declared lengths against the bytes actually present (before any
+//! allocation), the header checksum, the payload checksum, and then every
+//! invariant of the content;
 //! each failure is a typed [`Error`], never a panic.
 
 pub mod format;
@@ -164,7 +167,10 @@ pub(crate) struct Payload {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelPackage {
+    /// The digested content; its `meta.run_id` is always `None`.
     payload: Payload,
+    /// The full metadata, run id included.
+    meta: PackageMeta,
     created_unix_ms: u64,
     digest: Digest,
 }
@@ -252,18 +258,21 @@ impl ModelPackage {
         }
     }
 
-    fn from_payload(payload: Payload, created_unix_ms: u64) -> Result<Self> {
+    fn from_payload(mut payload: Payload, created_unix_ms: u64) -> Result<Self> {
+        let meta = payload.meta.clone();
+        payload.meta.run_id = None;
         let digest = fingerprint::bytes(&format::encode_payload(&payload)?);
         Ok(ModelPackage {
             payload,
+            meta,
             created_unix_ms,
             digest,
         })
     }
 
-    /// Metadata and lineage.
+    /// Metadata and lineage (the run id included).
     pub fn meta(&self) -> &PackageMeta {
-        &self.payload.meta
+        &self.meta
     }
 
     /// The fitted feature pipeline.
@@ -313,25 +322,39 @@ impl ModelPackage {
         self.payload.model.predict(&x)
     }
 
-    /// The container bytes (header and payload).
+    /// The container bytes (header, provenance and payload).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let payload = format::encode_payload(&self.payload)?;
-        Ok(format::encode_container(&payload, self.created_unix_ms))
+        format::encode_container(
+            &payload,
+            &format::Provenance {
+                created_unix_ms: self.created_unix_ms,
+                run_id: self.meta.run_id.clone(),
+            },
+        )
     }
 
     /// Reads container bytes, checking everything (see the module docs);
     /// never panics on arbitrary input.
     pub fn from_bytes(bytes: &[u8]) -> Result<ModelPackage> {
-        let (created, payload_bytes) = format::split_container(bytes)?;
+        let parts = format::split_container(bytes)?;
         let payload: Payload =
-            rmp_serde::from_slice(payload_bytes).map_err(|e| Error::InvalidPackage {
+            rmp_serde::from_slice(parts.payload).map_err(|e| Error::InvalidPackage {
                 reason: format!("payload does not decode: {e}"),
             })?;
+        if payload.meta.run_id.is_some() {
+            return Err(Error::InvalidPackage {
+                reason: "the digested payload carries a run id".into(),
+            });
+        }
         validate(&payload)?;
+        let mut meta = payload.meta.clone();
+        meta.run_id = parts.provenance.run_id;
         Ok(ModelPackage {
+            digest: fingerprint::bytes(parts.payload),
             payload,
-            created_unix_ms: created,
-            digest: fingerprint::bytes(payload_bytes),
+            meta,
+            created_unix_ms: parts.provenance.created_unix_ms,
         })
     }
 

@@ -1,9 +1,11 @@
 //! The binary container of a model package (layout in the
 //! [parent module](super)).
 //!
-//! [`split_container`] checks the header before it touches the payload: the
-//! declared payload length is compared with the bytes actually present
-//! before anything is allocated, so a hostile length field costs nothing.
+//! [`split_container`] checks the header before it touches the payload: both
+//! declared lengths are compared with the bytes actually present before
+//! anything is allocated, so a hostile length field costs nothing.
+
+use serde::{Deserialize, Serialize};
 
 use super::Payload;
 use crate::error::{Error, Result};
@@ -15,16 +17,33 @@ pub const MAGIC: [u8; 6] = *b"MLPKG\0";
 pub const FORMAT_VERSION: u16 = 1;
 
 /// Length of the fixed header, checksum included.
-pub const HEADER_LEN: usize = 60;
+pub const HEADER_LEN: usize = 56;
+
+/// Largest provenance section accepted (it holds a time and a run id).
+pub const MAX_PROVENANCE_LEN: u32 = 4096;
 
 /// Offsets of the header fields.
 const VERSION_AT: usize = 6;
-const CREATED_AT: usize = 8;
-const LEN_AT: usize = 16;
-const DIGEST_AT: usize = 24;
-const CRC_AT: usize = 56;
+const PAYLOAD_LEN_AT: usize = 8;
+const DIGEST_AT: usize = 16;
+const PROVENANCE_LEN_AT: usize = 48;
+const CRC_AT: usize = 52;
 
 const WHAT: &str = "model package";
+
+/// What is kept outside the digest: it differs between two trainings of
+/// the same model on the same data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Provenance {
+    pub(crate) created_unix_ms: u64,
+    pub(crate) run_id: Option<String>,
+}
+
+/// The checked parts of a container, borrowed from its bytes.
+pub(crate) struct Parts<'a> {
+    pub(crate) provenance: Provenance,
+    pub(crate) payload: &'a [u8],
+}
 
 /// The payload bytes: MessagePack with field names, so later versions can
 /// add optional fields.
@@ -34,35 +53,63 @@ pub(crate) fn encode_payload(payload: &Payload) -> Result<Vec<u8>> {
     })
 }
 
-/// Header and payload.
-pub(crate) fn encode_container(payload: &[u8], created_unix_ms: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+/// Header, provenance and payload.
+pub(crate) fn encode_container(payload: &[u8], provenance: &Provenance) -> Result<Vec<u8>> {
+    let prov = rmp_serde::to_vec_named(provenance).map_err(|e| Error::InvalidPackage {
+        reason: format!("provenance does not encode: {e}"),
+    })?;
+    let prov_len = u32::try_from(prov.len())
+        .ok()
+        .filter(|&n| n <= MAX_PROVENANCE_LEN)
+        .ok_or_else(|| Error::InvalidPackage {
+            reason: format!(
+                "provenance is {} bytes, more than {MAX_PROVENANCE_LEN} (run id too long?)",
+                prov.len()
+            ),
+        })?;
+    let mut out = Vec::with_capacity(HEADER_LEN + prov.len() + payload.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&created_unix_ms.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     out.extend_from_slice(blake3::hash(payload).as_bytes());
-    let crc = crc32fast::hash(&out[..CRC_AT]);
+    out.extend_from_slice(&prov_len.to_le_bytes());
+    let crc = header_crc(&out[..CRC_AT], &prov);
     out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&prov);
     out.extend_from_slice(payload);
-    out
+    Ok(out)
 }
 
-/// Checks the container and returns the created time and the payload
-/// bytes (a borrow of `bytes`: nothing is allocated here).
-pub(crate) fn split_container(bytes: &[u8]) -> Result<(u64, &[u8])> {
+/// CRC-32 of the fixed header fields and the provenance section.
+fn header_crc(fixed: &[u8], provenance: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(fixed);
+    h.update(provenance);
+    h.finalize()
+}
+
+fn truncated(expected: u64, found: usize) -> Error {
+    Error::Truncated {
+        what: WHAT,
+        expected,
+        found: found as u64,
+    }
+}
+
+/// Checks the container and returns its provenance and payload bytes (a
+/// borrow of `bytes`). Only the provenance section, bounded by
+/// [`MAX_PROVENANCE_LEN`], is decoded here.
+pub(crate) fn split_container(bytes: &[u8]) -> Result<Parts<'_>> {
     // Magic first, so a file that is not a package at all (even a short one)
     // says so rather than "truncated".
     let magic_len = bytes.len().min(MAGIC.len());
     if bytes[..magic_len] != MAGIC[..magic_len] {
         return Err(Error::WrongMagic { what: WHAT });
     }
-    let header = bytes.get(..HEADER_LEN).ok_or(Error::Truncated {
-        what: WHAT,
-        expected: HEADER_LEN as u64,
-        found: bytes.len() as u64,
-    })?;
-    let version = u16::from_le_bytes([header[VERSION_AT], header[VERSION_AT + 1]]);
+    let header = bytes
+        .get(..HEADER_LEN)
+        .ok_or_else(|| truncated(HEADER_LEN as u64, bytes.len()))?;
+    let version = u16::from_le_bytes(field(header, VERSION_AT));
     if version > FORMAT_VERSION {
         return Err(Error::NewerFormat {
             what: WHAT,
@@ -75,8 +122,18 @@ pub(crate) fn split_container(bytes: &[u8]) -> Result<(u64, &[u8])> {
             reason: "format version 0 does not exist".into(),
         });
     }
+    let prov_len = u32::from_le_bytes(field(header, PROVENANCE_LEN_AT));
+    if prov_len > MAX_PROVENANCE_LEN {
+        return Err(Error::InvalidPackage {
+            reason: format!("provenance section of {prov_len} bytes exceeds {MAX_PROVENANCE_LEN}"),
+        });
+    }
+    let body = &bytes[HEADER_LEN..];
+    let prov = body
+        .get(..prov_len as usize)
+        .ok_or_else(|| truncated(HEADER_LEN as u64 + u64::from(prov_len), bytes.len()))?;
     let stored_crc = u32::from_le_bytes(field(header, CRC_AT));
-    let crc = crc32fast::hash(&header[..CRC_AT]);
+    let crc = header_crc(&header[..CRC_AT], prov);
     if crc != stored_crc {
         return Err(Error::ChecksumMismatch {
             what: WHAT,
@@ -85,16 +142,12 @@ pub(crate) fn split_container(bytes: &[u8]) -> Result<(u64, &[u8])> {
             found: format!("{crc:08x}"),
         });
     }
-    let created = u64::from_le_bytes(field(header, CREATED_AT));
-    let declared = u64::from_le_bytes(field(header, LEN_AT));
-    let body = &bytes[HEADER_LEN..];
-    let present = body.len() as u64;
+    let payload = &body[prov.len()..];
+    let declared = u64::from_le_bytes(field(header, PAYLOAD_LEN_AT));
+    let present = payload.len() as u64;
     if declared > present {
-        return Err(Error::Truncated {
-            what: WHAT,
-            expected: (HEADER_LEN as u64).saturating_add(declared),
-            found: bytes.len() as u64,
-        });
+        let start = (HEADER_LEN + prov.len()) as u64;
+        return Err(truncated(start.saturating_add(declared), bytes.len()));
     }
     if declared < present {
         return Err(Error::TrailingBytes {
@@ -103,7 +156,7 @@ pub(crate) fn split_container(bytes: &[u8]) -> Result<(u64, &[u8])> {
         });
     }
     let stored: [u8; 32] = field(header, DIGEST_AT);
-    let actual = blake3::hash(body);
+    let actual = blake3::hash(payload);
     if actual.as_bytes() != &stored {
         return Err(Error::ChecksumMismatch {
             what: WHAT,
@@ -112,7 +165,13 @@ pub(crate) fn split_container(bytes: &[u8]) -> Result<(u64, &[u8])> {
             found: actual.to_hex().to_string(),
         });
     }
-    Ok((created, body))
+    let provenance = rmp_serde::from_slice(prov).map_err(|e| Error::InvalidPackage {
+        reason: format!("provenance does not decode: {e}"),
+    })?;
+    Ok(Parts {
+        provenance,
+        payload,
+    })
 }
 
 /// A fixed-size field of the (length-checked) header.

@@ -140,30 +140,58 @@ fn digest_ignores_created_time_and_tracks_content() {
     assert_eq!(a.digest(), b.digest());
     let (ba, bb) = (a.to_bytes().expect("a"), b.to_bytes().expect("b"));
     assert_ne!(ba, bb);
-    // Only the created field and the header checksum differ.
-    assert_eq!(ba[HEADER_LEN..], bb[HEADER_LEN..]);
-    assert_eq!(a.digest(), fingerprint::bytes(&ba[HEADER_LEN..]));
+    // Only the provenance section and the header checksum differ.
+    assert_eq!(payload_of(&ba), payload_of(&bb));
+    assert_eq!(a.digest(), fingerprint::bytes(payload_of(&ba)));
     assert_ne!(a.digest(), tree_package().digest());
+    // The run id is provenance too: kept, but not digested.
+    let rebuild = |m: PackageMeta| {
+        ModelPackage::builder(m, a.features().clone(), a.model().clone())
+            .profile(a.profile().expect("p").clone())
+            .score_profile(a.score_profile().expect("s").clone())
+            .threshold(a.threshold())
+            .build()
+            .expect("build")
+    };
+    let mut m = a.meta().clone();
+    m.run_id = Some("another-run".into());
+    let other_run = rebuild(m);
+    assert_eq!(other_run.digest(), a.digest());
+    let back = ModelPackage::from_bytes(&other_run.to_bytes().expect("b")).expect("decode");
+    assert_eq!(back.meta().run_id.as_deref(), Some("another-run"));
+    assert_eq!(back.digest(), a.digest());
     let mut m = a.meta().clone();
     m.seed = 8;
-    let c = ModelPackage::builder(m, a.features().clone(), a.model().clone())
-        .build()
-        .expect("build");
-    assert_ne!(c.digest(), a.digest());
+    assert_ne!(rebuild(m).digest(), a.digest());
+}
+
+/// Where the payload starts: after the header and the provenance section.
+fn payload_start(bytes: &[u8]) -> usize {
+    let mut len = [0u8; 4];
+    len.copy_from_slice(&bytes[48..52]);
+    HEADER_LEN + u32::from_le_bytes(len) as usize
+}
+
+fn payload_of(bytes: &[u8]) -> &[u8] {
+    &bytes[payload_start(bytes)..]
 }
 
 /// Rewrites the header checksum after a deliberate header edit, so the test
 /// reaches the check behind it.
 fn reseal_header(bytes: &mut [u8]) {
-    let crc = crc32fast::hash(&bytes[..56]);
-    bytes[56..60].copy_from_slice(&crc.to_le_bytes());
+    let start = payload_start(bytes).min(bytes.len());
+    let mut h = crc32fast::Hasher::new();
+    h.update(&bytes[..52]);
+    h.update(&bytes[HEADER_LEN..start]);
+    let crc = h.finalize();
+    bytes[52..56].copy_from_slice(&crc.to_le_bytes());
 }
 
 /// Replaces the payload and fixes length, digest and header checksum.
 fn with_payload(bytes: &[u8], payload: &[u8]) -> Vec<u8> {
-    let mut out = bytes[..HEADER_LEN].to_vec();
-    out[16..24].copy_from_slice(&(payload.len() as u64).to_le_bytes());
-    out[24..56].copy_from_slice(blake3::hash(payload).as_bytes());
+    let mut out = bytes[..payload_start(bytes)].to_vec();
+    out[8..16].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+    out[16..48].copy_from_slice(blake3::hash(payload).as_bytes());
     reseal_header(&mut out);
     out.extend_from_slice(payload);
     out
@@ -193,7 +221,7 @@ fn typed_rejections() {
     ));
 
     let mut header = bytes.clone();
-    header[9] ^= 1; // created time, outside the digest: the header CRC catches it
+    header[HEADER_LEN + 3] ^= 1; // provenance, outside the digest: the header CRC catches it
     assert!(matches!(
         ModelPackage::from_bytes(&header),
         Err(Error::ChecksumMismatch {
@@ -221,6 +249,13 @@ fn typed_rejections() {
             "cut {cut}: {r:?}"
         );
     }
+    let start = payload_start(&bytes);
+    for cut in [HEADER_LEN, start - 1] {
+        assert!(matches!(
+            ModelPackage::from_bytes(&bytes[..cut]),
+            Err(Error::Truncated { expected, .. }) if expected == start as u64
+        ));
+    }
     let cut = bytes.len() - 10;
     assert!(matches!(
         ModelPackage::from_bytes(&bytes[..cut]),
@@ -238,7 +273,7 @@ fn typed_rejections() {
     // A hostile length claims far more than is present: rejected from the
     // header alone.
     let mut hostile = bytes.clone();
-    hostile[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
+    hostile[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
     reseal_header(&mut hostile);
     assert!(matches!(
         ModelPackage::from_bytes(&hostile),
@@ -246,6 +281,19 @@ fn typed_rejections() {
             expected: u64::MAX,
             ..
         })
+    ));
+    let mut hostile = bytes.clone();
+    hostile[48..52].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(matches!(
+        ModelPackage::from_bytes(&hostile),
+        Err(Error::InvalidPackage { .. })
+    ));
+    let mut hostile = bytes.clone();
+    hostile[48..52].copy_from_slice(&4000u32.to_le_bytes());
+    let short = &hostile[..HEADER_LEN + 100];
+    assert!(matches!(
+        ModelPackage::from_bytes(short),
+        Err(Error::Truncated { expected: 4056, found, .. }) if found == HEADER_LEN as u64 + 100
     ));
 
     // A well-sealed payload that is not a package.
@@ -407,7 +455,7 @@ proptest! {
             bytes.truncate(cut.index(bytes.len() + 1));
         }
         if let Ok(p) = ModelPackage::from_bytes(&bytes) {
-            prop_assert_eq!(p.digest(), fingerprint::bytes(&bytes[HEADER_LEN..]));
+            prop_assert_eq!(p.digest(), fingerprint::bytes(payload_of(&bytes)));
         }
     }
 
@@ -420,7 +468,7 @@ proptest! {
         truncate in any::<bool>(),
     ) {
         let bytes = tree_package().to_bytes().expect("bytes");
-        let mut payload = bytes[HEADER_LEN..].to_vec();
+        let mut payload = payload_of(&bytes).to_vec();
         for (at, v) in &edits {
             let i = at.index(payload.len());
             payload[i] = *v;
@@ -440,8 +488,8 @@ proptest! {
     #[test]
     fn length_field_is_checked(declared in any::<u64>()) {
         let mut bytes = linear_package(6).to_bytes().expect("bytes");
-        let actual = (bytes.len() - HEADER_LEN) as u64;
-        bytes[16..24].copy_from_slice(&declared.to_le_bytes());
+        let actual = payload_of(&bytes).len() as u64;
+        bytes[8..16].copy_from_slice(&declared.to_le_bytes());
         reseal_header(&mut bytes);
         let r = ModelPackage::from_bytes(&bytes);
         if declared == actual {
