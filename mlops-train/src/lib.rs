@@ -8,6 +8,8 @@
 //!   splits from an explicit `Seed`.
 //! - [`metrics`]: ROC AUC, average precision, log loss, Brier, thresholded
 //!   counts, calibration table; RMSE, MAE, R².
+//! - [`search`]: grid and seeded random hyper-parameter search with
+//!   stratified k-fold cross-validation, one nested run per trial.
 //! - [`trainer`]: [`Trainer`](trainer::Trainer), one call from a frame to a
 //!   tracked, packaged and optionally registered model;
 //!   [`LearnerConfig`](trainer::LearnerConfig) picks the learner at run time.
@@ -16,6 +18,7 @@
 mod error;
 pub mod learner;
 pub mod metrics;
+pub mod search;
 pub mod split;
 pub mod trainer;
 

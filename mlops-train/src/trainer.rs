@@ -295,9 +295,41 @@ impl Trainer {
         Ok(task)
     }
 
-    /// Splits, fits and evaluates; nothing is logged.
-    fn fit_and_evaluate(&self, frame: &Frame, task: Task) -> Result<Fitted> {
-        let (train, test, split) = match &self.test {
+    /// Replaces the learner (a search's best trial).
+    pub fn with_learner(mut self, learner: LearnerConfig) -> Self {
+        self.learner = learner;
+        self
+    }
+
+    /// The feature spec.
+    pub fn spec(&self) -> &FeatureSpec {
+        &self.spec
+    }
+
+    /// The experiment name.
+    pub fn experiment_name(&self) -> &str {
+        &self.experiment
+    }
+
+    /// The decision threshold.
+    pub(crate) fn decision_threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// Checks the configuration and returns the task the spec's target
+    /// defines.
+    pub(crate) fn checked_task(&self) -> Result<Task> {
+        self.validate()
+    }
+
+    /// The training and test frames [`train`](Self::train) uses: a seeded
+    /// split of `frame`, or `frame` and the explicit test frame.
+    pub(crate) fn split_frame(
+        &self,
+        frame: &Frame,
+        task: &Task,
+    ) -> Result<(Frame, Frame, Option<Split>)> {
+        Ok(match &self.test {
             TestSet::Frame(test) => (frame.clone(), (**test).clone(), None),
             TestSet::Fraction(fraction) => {
                 // The target under the spec's rules, for stratification.
@@ -314,7 +346,12 @@ impl Trainer {
                     Some(split),
                 )
             }
-        };
+        })
+    }
+
+    /// Splits, fits and evaluates; nothing is logged.
+    fn fit_and_evaluate(&self, frame: &Frame, task: Task) -> Result<Fitted> {
+        let (train, test, split) = self.split_frame(frame, &task)?;
         let features = self.spec.fit(&train)?;
         let (x_train, y_train) = (features.transform(&train)?, features.target(&train)?);
         let (x_test, y_test) = (features.transform(&test)?, features.target(&test)?);
@@ -542,6 +579,23 @@ impl Trainer {
             None => None,
         };
         Ok((Some(version), gate))
+    }
+}
+
+/// The metric keys [`evaluate`] produces for a task.
+pub(crate) fn metric_names(task: &Task) -> &'static [&'static str] {
+    match task {
+        Task::BinaryClassification { .. } => &[
+            "roc_auc",
+            "pr_auc",
+            "log_loss",
+            "brier",
+            "accuracy",
+            "precision",
+            "recall",
+            "f1",
+        ],
+        Task::Regression => &["rmse", "mae", "r2"],
     }
 }
 
