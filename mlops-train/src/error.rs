@@ -26,9 +26,14 @@ pub enum Error {
     #[error("invalid target: {0}")]
     InvalidTarget(String),
 
-    /// linfa-logistic failed to fit.
-    #[error("logistic regression fit failed: {0}")]
-    Logistic(#[from] linfa_logistic::error::Error),
+    /// The numerical optimiser (argmin's L-BFGS) failed.
+    #[error("{learner} optimisation failed: {reason}")]
+    Optimizer {
+        /// The learner (`logreg`).
+        learner: &'static str,
+        /// argmin's message.
+        reason: String,
+    },
 
     /// linfa-linear failed to fit.
     #[error("linear regression fit failed: {0}")]
