@@ -12,10 +12,14 @@
 //!   halfway between neighbouring training values, as scikit-learn's
 //!   thresholds do;
 //! - each tree draws a bootstrap sample (counts used as weights, as
-//!   scikit-learn), then at each node tries features in a random order until
-//!   `max_features` non-constant ones are seen, building a class histogram
-//!   per feature in one pass over the node's rows and picking the best Gini
-//!   or entropy split, ties to the first found.
+//!   scikit-learn), then at each node draws `max_features` features, builds a
+//!   class histogram per feature in one pass over the node's rows and picks
+//!   the best Gini or entropy split, ties to the first found. A node where
+//!   none of the drawn features varies becomes a leaf, as in smartcore's
+//!   forest; scikit-learn draws on past constant features instead, which on
+//!   Telco's many one-hot columns grows deeper trees and cost 0.015 of test
+//!   ROC AUC (0.828 against 0.843; `tests/telco_quality.rs` compares with the
+//!   smartcore forest this replaced).
 //!
 //! All sums are integer counts and every choice comes from the tree's own
 //! seeded generator, so a tree depends only on the data and its seed.
@@ -243,8 +247,8 @@ pub(super) fn grow(bins: &Bins, y: &[u8], growth: Growth, rng: &mut impl Rng) ->
     nodes
 }
 
-/// Scans features in a fresh random order until `max_features` non-constant
-/// ones are seen; `None` when no feature splits the node.
+/// Tries the first `max_features` features of a fresh random order; `None`
+/// when none of them splits the node.
 #[allow(clippy::too_many_arguments)]
 fn best_split(
     bins: &Bins,
@@ -258,12 +262,8 @@ fn best_split(
 ) -> Option<Split> {
     let min_leaf = growth.min_samples_leaf as u32;
     let mut best: Option<Split> = None;
-    let mut seen = 0;
-    features.shuffle(rng);
-    for &f in features.iter() {
-        if seen >= growth.max_features {
-            break;
-        }
+    let (drawn, _) = features.partial_shuffle(rng, growth.max_features);
+    for &f in drawn.iter() {
         let column = bins.column(f);
         let (mut lo, mut hi) = (u8::MAX, 0u8);
         for &r in rows {
@@ -277,7 +277,6 @@ fn best_split(
         }
         let (lo, hi) = (usize::from(lo), usize::from(hi));
         if lo < hi {
-            seen += 1;
             let mut total = Cell::default();
             for cell in &hist[lo..=hi] {
                 total.rows += cell.rows;
@@ -375,7 +374,7 @@ mod tests {
             .map(|s| grow(&bins, &y, growth, &mut mlops_core::seed::Seed(s).rng()))
             .find(|n| n.len() > 1)
             .expect("some bootstrap has both classes");
-        // The constant feature 1 is skipped; the split is on feature 0.
+        // Feature 1 is constant, so any split is on feature 0.
         assert_eq!(nodes[0].feature, 0);
         let threshold = bins.cuts()[0][usize::from(nodes[0].bin)];
         assert!([0.5, 1.5, 2.5].contains(&threshold), "{threshold}");
