@@ -39,10 +39,10 @@ pub enum Error {
     #[error("linear regression fit failed: {0}")]
     Linear(#[from] linfa_linear::LinearError<f64>),
 
-    /// smartcore failed to fit or predict a decision tree or random forest.
+    /// smartcore failed to fit or predict a decision tree.
     #[error("{learner} {stage} failed (tree {tree}): {source}")]
     Smartcore {
-        /// The learner (`tree`, `rf`).
+        /// The learner (`tree`).
         learner: &'static str,
         /// `input`, `fit` or `predict`.
         stage: &'static str,

@@ -83,7 +83,8 @@ impl ForestParams {
         self
     }
 
-    /// Features tried per split (`None`: `floor(sqrt(features))`).
+    /// Features drawn at each node (`None`: `floor(sqrt(features))`); a node
+    /// where none of the drawn features varies becomes a leaf.
     pub fn max_features(mut self, n: Option<usize>) -> Self {
         self.max_features = n;
         self
