@@ -2,14 +2,15 @@
 //! L-BFGS (memory 10, More-Thuente line search).
 //!
 //! This is the estimator and solver of linfa-logistic, run on our own
-//! objective: linfa evaluates cost and gradient through generic ndarray
-//! expressions that allocate several `n`-row temporaries per call, and its
-//! line search calls them separately, so a Telco fit took about 2.5 ms per
-//! iteration. Here one pass over the rows gives the cost, one more the
-//! gradient, with no allocation beyond the parameter vectors. The objective is
-//! the *mean* loss (scikit-learn's scaling), which gives the line search
-//! unit-sized first steps; the minimiser is the same. The intercept starts at
-//! the log-odds of the base rate, the weights at zero (deterministic, no seed).
+//! objective: linfa computes the margins twice per trial point (cost, then
+//! gradient) through generic ndarray expressions with `n`-row temporaries,
+//! and its Telco fit took 2.5 times as long as this one (`BENCHMARKS.md`).
+//! Here one pass over the rows gives both cost and gradient, and the line
+//! search's second request for the same point is answered from the last
+//! result. The objective is the *mean* loss (scikit-learn's scaling), which
+//! gives the line search unit-sized first steps; the minimiser is the same.
+//! The intercept starts at the log-odds of the base rate, the weights at zero
+//! (deterministic, no seed).
 //! `tests/logistic_reference.rs` checks the coefficients against
 //! scikit-learn's and linfa-logistic's.
 
