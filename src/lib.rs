@@ -5,7 +5,7 @@
 //! - [`core`] (`mlops-core`): frames and CSV, feature pipelines, seeds,
 //!   fingerprints, the embedded store, tracking, registry, drift checks and
 //!   inference-form models.
-//! - [`train`] (`mlops-train`): learners (linfa, smartcore), seeded splits
+//! - [`train`] (`mlops-train`): learners (argmin, linfa, smartcore), seeded splits
 //!   and evaluation metrics.
 //! - [`serve`] (`mlops-serve`): in-process serving (in progress).
 //!

@@ -55,6 +55,19 @@ fn fit(c: &mut Criterion) {
     group.bench_function("logistic_regression", |b| {
         b.iter(|| lr.fit(&x, &y, Seed(42)).expect("fit"))
     });
+    // The same estimator and solver through linfa-logistic (what the learner
+    // used before), same tolerance, for comparison.
+    let labels = y.mapv(|v| v as usize);
+    group.bench_function("logistic_regression_linfa", |b| {
+        b.iter(|| {
+            use linfa::prelude::*;
+            linfa_logistic::LogisticRegression::default()
+                .alpha(1.0)
+                .gradient_tolerance(1e-4 * x.nrows() as f64)
+                .fit(&Dataset::new(x.clone(), labels.clone()))
+                .expect("fit")
+        })
+    });
     let rf = ForestParams::new().n_trees(100).check().expect("valid");
     group.bench_function("random_forest_100", |b| {
         b.iter(|| rf.fit(&x, &y, Seed(42)).expect("fit"))

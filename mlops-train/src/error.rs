@@ -26,18 +26,23 @@ pub enum Error {
     #[error("invalid target: {0}")]
     InvalidTarget(String),
 
-    /// linfa-logistic failed to fit.
-    #[error("logistic regression fit failed: {0}")]
-    Logistic(#[from] linfa_logistic::error::Error),
+    /// The numerical optimiser (argmin's L-BFGS) failed.
+    #[error("{learner} optimisation failed: {reason}")]
+    Optimizer {
+        /// The learner (`logreg`).
+        learner: &'static str,
+        /// argmin's message.
+        reason: String,
+    },
 
     /// linfa-linear failed to fit.
     #[error("linear regression fit failed: {0}")]
     Linear(#[from] linfa_linear::LinearError<f64>),
 
-    /// smartcore failed to fit or predict a decision tree or random forest.
+    /// smartcore failed to fit or predict a decision tree.
     #[error("{learner} {stage} failed (tree {tree}): {source}")]
     Smartcore {
-        /// The learner (`tree`, `rf`).
+        /// The learner (`tree`).
         learner: &'static str,
         /// `input`, `fit` or `predict`.
         stage: &'static str,

@@ -1,7 +1,8 @@
 //! `mlops-train`: learners, seeded splits and evaluation metrics.
 //!
-//! - [`learner`]: logistic regression and linear regression (linfa),
-//!   decision tree and random forest (smartcore) behind the [`Learner`] /
+//! - [`learner`]: logistic regression (argmin's L-BFGS, as linfa-logistic),
+//!   linear regression (linfa), decision tree (smartcore) and a histogram
+//!   random forest of our own behind the [`Learner`] /
 //!   [`FittedModel`] pair, with validated parameter builders; each fitted
 //!   model converts to `mlops_core::model::InferenceModel`.
 //! - [`split`]: stratified train/test, stratified k-fold and time-based

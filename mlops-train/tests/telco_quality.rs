@@ -41,3 +41,53 @@ fn telco_logistic_regression_and_random_forest() {
     assert!(auc_lr >= 0.84, "logistic regression ROC AUC {auc_lr}");
     assert!(auc_rf >= 0.82, "random forest ROC AUC {auc_rf}");
 }
+
+/// The histogram forest against the forest it replaced: 100 smartcore trees
+/// (one-tree smartcore forests seeded per tree, votes averaged) on the same
+/// split. Ours must be at least as good, less 0.005 of ROC AUC.
+#[test]
+fn histogram_forest_matches_smartcore_forest_quality() {
+    use rayon::prelude::*;
+    use smartcore::ensemble::random_forest_classifier::{
+        RandomForestClassifier, RandomForestClassifierParameters,
+    };
+    use smartcore::linalg::basic::matrix::DenseMatrix;
+
+    let data = telco_split(Seed(42));
+    let y_test = data.y_test.as_slice().expect("contiguous");
+    let dense = |x: &ndarray::Array2<f64>| {
+        DenseMatrix::new(x.nrows(), x.ncols(), x.iter().copied().collect(), false).expect("matrix")
+    };
+    let (xtr, xte) = (dense(&data.x_train), dense(&data.x_test));
+    let labels: Vec<u32> = data.y_train.iter().map(|&v| v as u32).collect();
+    let votes: Vec<Vec<u32>> = (0..100u64)
+        .into_par_iter()
+        .map(|i| {
+            let params = RandomForestClassifierParameters::default()
+                .with_n_trees(1)
+                .with_seed(Seed(42).derive_index("tree", i).value());
+            RandomForestClassifier::fit(&xtr, &labels, params)
+                .expect("smartcore fits")
+                .predict(&xte)
+                .expect("smartcore predicts")
+        })
+        .collect();
+    let p_smartcore: Vec<f64> = (0..y_test.len())
+        .map(|r| votes.iter().map(|v| f64::from(v[r])).sum::<f64>() / 100.0)
+        .collect();
+    let auc_smartcore = roc_auc(y_test, &p_smartcore).expect("auc");
+
+    let ours = ForestParams::new()
+        .check()
+        .expect("valid")
+        .fit(&data.x_train, &data.y_train, Seed(42))
+        .expect("fit")
+        .predict_native(&data.x_test)
+        .expect("predict");
+    let auc_ours = roc_auc(y_test, ours.as_slice().expect("s")).expect("auc");
+    eprintln!("Telco forest ROC AUC: histogram {auc_ours:.4}, smartcore {auc_smartcore:.4}");
+    assert!(
+        auc_ours >= auc_smartcore - 0.005,
+        "histogram forest {auc_ours} vs smartcore {auc_smartcore}"
+    );
+}

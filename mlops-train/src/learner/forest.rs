@@ -1,28 +1,22 @@
-//! Random forest classifier (smartcore trees, grown in parallel).
+//! Random forest classifier: histogram trees (`histogram_tree.rs`) grown in
+//! parallel.
 //!
-//! Each tree is its own one-tree smartcore forest seeded with
-//! `seed.derive_index("tree", i)`: tree `i` depends only on the data and its
-//! index, so the forest is the same whatever the thread count or scheduling,
-//! and rayon can grow trees on every core.
+//! Tree `i` draws everything from `seed.derive_index("tree", i)`, so it
+//! depends only on the data and its index: the forest is the same whatever the
+//! thread count or scheduling, and rayon grows trees on every core. Leaves
+//! hold the positive-class share of their bootstrap weight and the forest
+//! averages them, as scikit-learn's `predict_proba`.
 
-use std::collections::VecDeque;
-
-use mlops_core::model::{InferenceModel, SplitRule, TreeEnsemble, TreeNode};
+use mlops_core::model::{InferenceModel, SplitRule, TreeEnsemble};
 use mlops_core::seed::Seed;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use smartcore::ensemble::random_forest_classifier::{
-    RandomForestClassifier, RandomForestClassifierParameters,
-};
-use smartcore::linalg::basic::matrix::DenseMatrix;
-use smartcore::tree::decision_tree_classifier::SplitCriterion as SmartCriterion;
 
+use super::histogram_tree::{Bins, Growth, Node, code, grow};
 use super::{FittedModel, Learner, SplitCriterion, TreeParams, binary_labels, check_x, check_xy};
 use crate::error::invalid;
 use crate::{Error, Result};
-
-type SmartForest = RandomForestClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
 
 /// Random forest hyper-parameters (unchecked builder).
 ///
@@ -89,7 +83,8 @@ impl ForestParams {
         self
     }
 
-    /// Features tried per split (`None`: `floor(sqrt(features))`).
+    /// Features drawn at each node (`None`: `floor(sqrt(features))`); a node
+    /// where none of the drawn features varies becomes a leaf.
     pub fn max_features(mut self, n: Option<usize>) -> Self {
         self.max_features = n;
         self
@@ -121,24 +116,20 @@ impl ValidForestParams {
     }
 }
 
-/// A random forest fitted by smartcore. Trees vote; the probability is the
-/// share of trees voting for class 1.
-#[derive(Debug)]
+/// A fitted random forest: histogram trees whose leaf shares are averaged.
+#[derive(Debug, Clone)]
 pub struct FittedForest {
-    trees: Vec<SmartForest>,
-    n_features: usize,
+    /// Per tree, its nodes (children after parents, indices within the tree).
+    trees: Vec<Vec<Node>>,
+    /// The training bins' cut values per feature.
+    cuts: Vec<Vec<f64>>,
 }
 
-/// Row-major copy of `x` as smartcore's own matrix (smartcore's ndarray
-/// bindings use another ndarray major version).
-pub(super) fn dense(x: &Array2<f64>) -> Result<DenseMatrix<f64>> {
-    let values: Vec<f64> = x.iter().copied().collect();
-    DenseMatrix::new(x.nrows(), x.ncols(), values, false).map_err(|source| Error::Smartcore {
-        learner: "rf",
-        stage: "input",
-        tree: 0,
-        source,
-    })
+impl FittedForest {
+    /// Number of trees.
+    pub fn n_trees(&self) -> usize {
+        self.trees.len()
+    }
 }
 
 impl Learner for ValidForestParams {
@@ -150,8 +141,9 @@ impl Learner for ValidForestParams {
 
     fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, seed: Seed) -> Result<FittedForest> {
         check_xy(x, y)?;
-        let labels: Vec<u32> = binary_labels(y)?.iter().map(|&c| c as u32).collect();
-        if let Some(m) = self.0.max_features
+        let labels: Vec<u8> = binary_labels(y)?.iter().map(|&c| c as u8).collect();
+        let p = &self.0;
+        if let Some(m) = p.max_features
             && m > x.ncols()
         {
             return Err(invalid(
@@ -159,88 +151,93 @@ impl Learner for ValidForestParams {
                 format!("{m} exceeds the {} features", x.ncols()),
             ));
         }
-        let _span = tracing::debug_span!(
-            "fit",
-            learner = "rf",
-            rows = x.nrows(),
-            trees = self.0.n_trees
-        )
-        .entered();
-        let xm = dense(x)?;
-        let p = &self.0;
-        let base = RandomForestClassifierParameters::default()
-            .with_n_trees(1)
-            .with_criterion(match p.tree.criterion {
-                SplitCriterion::Gini => SmartCriterion::Gini,
-                SplitCriterion::Entropy => SmartCriterion::Entropy,
-            })
-            .with_min_samples_split(p.tree.min_samples_split)
-            .with_min_samples_leaf(p.tree.min_samples_leaf);
-        let base = match p.tree.max_depth {
-            Some(d) => base.with_max_depth(d),
-            None => base,
+        // Node indices are u32 and a tree has fewer than 2 * rows nodes.
+        if x.nrows() >= (u32::MAX / 2) as usize {
+            return Err(Error::Shape(format!(
+                "{} rows is too many for one forest",
+                x.nrows()
+            )));
+        }
+        let _span =
+            tracing::debug_span!("fit", learner = "rf", rows = x.nrows(), trees = p.n_trees)
+                .entered();
+        let growth = Growth {
+            max_depth: p.tree.max_depth,
+            min_samples_split: p.tree.min_samples_split,
+            min_samples_leaf: p.tree.min_samples_leaf,
+            // scikit-learn's "sqrt": floor(sqrt(features)), at least 1.
+            max_features: p
+                .max_features
+                .unwrap_or_else(|| ((x.ncols() as f64).sqrt().floor() as usize).max(1)),
+            criterion: p.tree.criterion,
         };
-        let base = match p.max_features {
-            Some(m) => base.with_m(m),
-            None => base,
-        };
-        let trees = (0..usize::from(p.n_trees))
+        let bins = Bins::new(x.view());
+        let trees = (0..u64::from(p.n_trees))
             .into_par_iter()
             .map(|i| {
-                let params = base
-                    .clone()
-                    .with_seed(seed.derive_index("tree", i as u64).value());
-                SmartForest::fit(&xm, &labels, params).map_err(|source| Error::Smartcore {
-                    learner: "rf",
-                    stage: "fit",
-                    tree: i,
-                    source,
-                })
+                grow(
+                    &bins,
+                    &labels,
+                    growth,
+                    &mut seed.derive_index("tree", i).rng(),
+                )
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         Ok(FittedForest {
             trees,
-            n_features: x.ncols(),
+            cuts: bins.cuts().to_vec(),
         })
     }
 }
 
 impl FittedModel for FittedForest {
+    /// Descends each tree on bin codes of `x` (not through the inference
+    /// form's thresholds), so comparing the two checks the conversion.
     fn predict_native(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
-        check_x(x, self.n_features)?;
-        let xm = dense(x)?;
-        let mut votes = Array1::<f64>::zeros(x.nrows());
-        for (i, tree) in self.trees.iter().enumerate() {
-            let pred = tree.predict(&xm).map_err(|source| Error::Smartcore {
-                learner: "rf",
-                stage: "predict",
-                tree: i,
-                source,
-            })?;
-            for (v, c) in votes.iter_mut().zip(pred) {
-                *v += f64::from(c);
+        check_x(x, self.cuts.len())?;
+        let mut out = Array1::zeros(x.nrows());
+        let mut codes = vec![0u8; self.cuts.len()];
+        for (row, o) in x.rows().into_iter().zip(out.iter_mut()) {
+            for ((c, cuts), &v) in codes.iter_mut().zip(&self.cuts).zip(row) {
+                *c = code(cuts, v);
             }
+            let mut sum = 0.0;
+            for tree in &self.trees {
+                let mut node = tree.first().ok_or_else(|| conversion("empty tree"))?;
+                while node.left != mlops_core::model::LEAF {
+                    let next = if codes[node.feature as usize] <= node.bin {
+                        node.left
+                    } else {
+                        node.right
+                    };
+                    node = tree
+                        .get(next as usize)
+                        .ok_or_else(|| conversion("child out of range"))?;
+                }
+                sum += node.value;
+            }
+            *o = sum / self.trees.len() as f64;
         }
-        Ok(votes / self.trees.len() as f64)
+        Ok(out)
     }
 
     fn to_inference(&self) -> Result<InferenceModel> {
-        let mut nodes = Vec::new();
+        let total: usize = self.trees.iter().map(Vec::len).sum();
+        let mut nodes = Vec::with_capacity(total);
         let mut roots = Vec::with_capacity(self.trees.len());
-        for (i, tree) in self.trees.iter().enumerate() {
-            roots.push(index(nodes.len())?);
-            let view = forest_view(tree).map_err(|reason| Error::Conversion {
-                learner: "rf",
-                reason: format!("tree {i}: {reason}"),
-            })?;
-            append_tree(&view, &mut nodes).map_err(|reason| Error::Conversion {
-                learner: "rf",
-                reason: format!("tree {i}: {reason}"),
-            })?;
+        for tree in &self.trees {
+            let offset = u32::try_from(nodes.len()).map_err(|_| conversion("too many nodes"))?;
+            roots.push(offset);
+            for node in tree {
+                nodes.push(
+                    node.to_tree_node(&self.cuts, offset)
+                        .ok_or_else(|| conversion("node index or bin out of range"))?,
+                );
+            }
         }
-        // smartcore goes left ("true child") when x <= threshold.
+        // A code is at most `bin` exactly when the value is at most the cut.
         Ok(InferenceModel::Trees(TreeEnsemble::new(
-            self.n_features,
+            self.cuts.len(),
             SplitRule::LessOrEqual,
             roots,
             nodes,
@@ -248,99 +245,9 @@ impl FittedModel for FittedForest {
     }
 }
 
-fn index(i: usize) -> Result<u32> {
-    u32::try_from(i).map_err(|_| Error::Conversion {
+fn conversion(reason: &str) -> Error {
+    Error::Conversion {
         learner: "rf",
-        reason: "too many nodes".into(),
-    })
-}
-
-/// smartcore keeps its tree nodes private; its serde form is the public view
-/// of them. These mirror the fields we need (unknown fields are ignored).
-#[derive(Deserialize)]
-struct SmartForestView {
-    trees: Option<Vec<SmartTreeView>>,
-}
-
-#[derive(Deserialize)]
-pub(super) struct SmartTreeView {
-    nodes: Vec<SmartNodeView>,
-    classes: Vec<u32>,
-}
-
-#[derive(Deserialize)]
-struct SmartNodeView {
-    output: usize,
-    split_feature: usize,
-    split_value: Option<f64>,
-    true_child: Option<usize>,
-    false_child: Option<usize>,
-}
-
-/// The single tree of a one-tree smartcore forest.
-fn forest_view(forest: &SmartForest) -> std::result::Result<SmartTreeView, String> {
-    let value = serde_json::to_value(forest).map_err(|e| e.to_string())?;
-    let view: SmartForestView = serde_json::from_value(value).map_err(|e| e.to_string())?;
-    match view.trees {
-        Some(mut trees) if trees.len() == 1 => trees.pop().ok_or_else(|| "no tree".into()),
-        _ => Err("expected exactly one tree".into()),
+        reason: reason.into(),
     }
-}
-
-/// A smartcore decision tree's nodes, read from its serde form.
-pub(super) fn tree_view<T: Serialize>(tree: &T) -> std::result::Result<SmartTreeView, String> {
-    let value = serde_json::to_value(tree).map_err(|e| e.to_string())?;
-    serde_json::from_value(value).map_err(|e| e.to_string())
-}
-
-/// Appends a smartcore tree to `nodes`, breadth-first, so every child lands
-/// after its parent.
-pub(super) fn append_tree(
-    tree: &SmartTreeView,
-    nodes: &mut Vec<TreeNode>,
-) -> std::result::Result<(), String> {
-    let root = tree.nodes.first().ok_or("empty tree")?;
-    let u32_of = |i: usize| u32::try_from(i).map_err(|_| "index too large".to_string());
-    let start = nodes.len();
-    nodes.push(TreeNode::leaf(0.0));
-    let mut queue = VecDeque::from([(root, start)]);
-    while let Some((node, at)) = queue.pop_front() {
-        match (node.true_child, node.false_child) {
-            (None, _) => {
-                let class = tree
-                    .classes
-                    .get(node.output)
-                    .ok_or_else(|| format!("leaf output {} has no class", node.output))?;
-                nodes[at] = TreeNode::leaf(f64::from(*class));
-            }
-            (Some(t), Some(f)) => {
-                let (Some(tn), Some(fnode)) = (tree.nodes.get(t), tree.nodes.get(f)) else {
-                    return Err(format!("child index out of range at node {at}"));
-                };
-                // smartcore compares against NaN (always false) when a split
-                // has no value; -inf routes finite inputs the same way.
-                let threshold = node.split_value.unwrap_or(f64::NEG_INFINITY);
-                let (l, r) = (nodes.len(), nodes.len() + 1);
-                nodes.push(TreeNode::leaf(0.0));
-                nodes.push(TreeNode::leaf(0.0));
-                nodes[at] = TreeNode::split(
-                    u32_of(node.split_feature)?,
-                    threshold,
-                    u32_of(l)?,
-                    u32_of(r)?,
-                );
-                queue.push_back((tn, l));
-                queue.push_back((fnode, r));
-            }
-            (Some(_), None) => {
-                return Err(format!("node {at} has a true child but no false child"));
-            }
-        }
-        if nodes.len() - start > 2 * tree.nodes.len() + 2 {
-            // A well-formed tree never grows past its own node count; stop
-            // rather than loop on a malformed one.
-            return Err("node graph is not a tree".into());
-        }
-    }
-    Ok(())
 }

@@ -1,10 +1,27 @@
-//! Binary logistic regression (linfa-logistic, L-BFGS).
+//! Binary logistic regression: L2-penalised log loss minimised by argmin's
+//! L-BFGS (memory 10, More-Thuente line search).
+//!
+//! This is the estimator and solver of linfa-logistic, run on our own
+//! objective: linfa computes the margins twice per trial point (cost, then
+//! gradient) through generic ndarray expressions with `n`-row temporaries,
+//! and its Telco fit took 2.5 times as long as this one (`BENCHMARKS.md`).
+//! Here one pass over the rows gives both cost and gradient, and the line
+//! search's second request for the same point is answered from the last
+//! result. The objective is the *mean* loss (scikit-learn's scaling), which
+//! gives the line search unit-sized first steps; the minimiser is the same.
+//! The intercept starts at the log-odds of the base rate, the weights at zero
+//! (deterministic, no seed).
+//! `tests/logistic_reference.rs` checks the coefficients against
+//! scikit-learn's and linfa-logistic's.
 
-use linfa::prelude::*;
-use linfa_logistic::{FittedLogisticRegression, LogisticRegression};
+use std::cell::RefCell;
+
+use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
 use mlops_core::model::{InferenceModel, LinearModel, Link};
 use mlops_core::seed::Seed;
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::{FittedModel, Learner, binary_labels, check_x, check_xy};
@@ -13,7 +30,7 @@ use crate::{Error, Result};
 
 /// Class weights.
 ///
-/// linfa-logistic has no sample weights, so weights are applied as a prior
+/// The fit has no sample weights, so weights are applied as a prior
 /// correction: the fitted log-odds are shifted by `ln(w_pos / w_neg)`. This
 /// moves every probability the way weighting moves the decision threshold,
 /// and leaves the ranking (ROC AUC, PR AUC) unchanged; it is not the same
@@ -95,11 +112,11 @@ impl LogisticParams {
         self
     }
 
-    /// Stop when the norm of the gradient of the *mean* per-sample loss falls
-    /// below this. linfa's tolerance applies to the summed loss, so it is
-    /// scaled by the number of rows at fit time; the same tolerance then
-    /// means the same precision whatever the data size (as scikit-learn's
-    /// `tol`, which applies to its averaged objective).
+    /// Stop when the L2 norm of the gradient of the *mean* objective
+    /// (per-sample loss plus `l2 / (2 n) |w|^2`) falls below this, so the same
+    /// tolerance means the same precision whatever the data size, as
+    /// scikit-learn's `tol` on its averaged objective (which bounds the
+    /// largest gradient component instead, a looser test).
     pub fn gradient_tolerance(mut self, tol: f64) -> Self {
         self.gradient_tolerance = tol;
         self
@@ -157,16 +174,148 @@ impl ValidLogisticParams {
     }
 }
 
-/// A logistic regression fitted by linfa-logistic.
+/// A fitted binary logistic regression.
 #[derive(Debug, Clone)]
 pub struct FittedLogistic {
-    model: FittedLogisticRegression<f64, usize>,
-    /// linfa models the more frequent class as "positive"; -1 when that is
-    /// our class 0, so weights are flipped on conversion.
-    sign: f64,
+    weights: Array1<f64>,
+    intercept: f64,
     /// Prior correction from class weights, added to the log-odds.
     logit_shift: f64,
-    n_features: usize,
+    iterations: u64,
+    converged: bool,
+}
+
+impl FittedLogistic {
+    /// Feature weights (log-odds per unit), before the class-weight shift.
+    pub fn weights(&self) -> &Array1<f64> {
+        &self.weights
+    }
+
+    /// Intercept, before the class-weight shift.
+    pub fn intercept(&self) -> f64 {
+        self.intercept
+    }
+
+    /// L-BFGS iterations run.
+    pub fn iterations(&self) -> u64 {
+        self.iterations
+    }
+
+    /// Whether the gradient tolerance was reached (otherwise the iteration
+    /// limit or a stalled line search stopped the fit; a warning is logged).
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+}
+
+/// A point, its cost and its gradient.
+type Evaluation = (Array1<f64>, f64, Array1<f64>);
+
+/// Mean penalised log loss over row-major `x`; the last parameter is the
+/// intercept when `intercept` is set.
+struct Objective<'a> {
+    x: ArrayView2<'a, f64>,
+    y: &'a [f64],
+    /// `l2 / n`: the penalty of the mean objective.
+    alpha: f64,
+    intercept: bool,
+    /// The last point evaluated, its cost and gradient.
+    last: RefCell<Option<Evaluation>>,
+}
+
+impl Objective<'_> {
+    fn margin(&self, row: &[f64], w: &[f64]) -> f64 {
+        let p = row.len();
+        let dot: f64 = row.iter().zip(&w[..p]).map(|(a, b)| a * b).sum();
+        if self.intercept { dot + w[p] } else { dot }
+    }
+
+    fn penalty(&self, w: &[f64]) -> f64 {
+        let p = self.x.ncols();
+        0.5 * self.alpha * w[..p].iter().map(|v| v * v).sum::<f64>()
+    }
+}
+
+/// `ln(1 + e^z)` without overflow.
+fn softplus(z: f64) -> f64 {
+    if z > 0.0 {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
+}
+
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+impl Objective<'_> {
+    /// Cost and gradient in one pass over the rows. The line search asks
+    /// for both at each trial point, one call after the other, so the last
+    /// result is kept and handed out again.
+    fn evaluate(
+        &self,
+        w: &Array1<f64>,
+    ) -> std::result::Result<(f64, Array1<f64>), argmin::core::Error> {
+        if let Some((at, cost, grad)) = self.last.borrow().as_ref()
+            && at == w
+        {
+            return Ok((*cost, grad.clone()));
+        }
+        let ws = w
+            .as_slice()
+            .ok_or_else(|| argmin::core::Error::msg("strided parameters"))?;
+        let p = self.x.ncols();
+        let mut loss = 0.0;
+        let mut g = vec![0.0; ws.len()];
+        let mut g_intercept = 0.0;
+        for (row, &y) in self.x.rows().into_iter().zip(self.y) {
+            let row = row
+                .to_slice()
+                .ok_or_else(|| argmin::core::Error::msg("strided row"))?;
+            let z = self.margin(row, ws);
+            loss += softplus(z) - y * z;
+            let r = sigmoid(z) - y;
+            for (gj, xj) in g[..p].iter_mut().zip(row) {
+                *gj += r * xj;
+            }
+            g_intercept += r;
+        }
+        let n = self.y.len() as f64;
+        for (gj, wj) in g[..p].iter_mut().zip(&ws[..p]) {
+            *gj = *gj / n + self.alpha * wj;
+        }
+        if self.intercept {
+            g[p] = g_intercept / n;
+        }
+        let cost = loss / n + self.penalty(ws);
+        let grad = Array1::from(g);
+        *self.last.borrow_mut() = Some((w.clone(), cost, grad.clone()));
+        Ok((cost, grad))
+    }
+}
+
+impl CostFunction for Objective<'_> {
+    type Param = Array1<f64>;
+    type Output = f64;
+
+    fn cost(&self, w: &Array1<f64>) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(self.evaluate(w)?.0)
+    }
+}
+
+impl Gradient for Objective<'_> {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+
+    fn gradient(&self, w: &Array1<f64>) -> std::result::Result<Array1<f64>, argmin::core::Error> {
+        Ok(self.evaluate(w)?.1)
+    }
 }
 
 impl Learner for ValidLogisticParams {
@@ -176,12 +325,13 @@ impl Learner for ValidLogisticParams {
         "logreg"
     }
 
-    /// Deterministic: the seed is unused (L-BFGS from zero weights).
+    /// Deterministic: the seed is unused.
     fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, _seed: Seed) -> Result<FittedLogistic> {
         check_xy(x, y)?;
         let labels = binary_labels(y)?;
         let n1 = labels.iter().filter(|&&c| c == 1).count() as f64;
-        let n0 = labels.len() as f64 - n1;
+        let n = labels.len() as f64;
+        let n0 = n - n1;
         let logit_shift = match self.0.class_weight {
             ClassWeight::None => 0.0,
             // w1 / w0 = (n / 2 n1) / (n / 2 n0) = n0 / n1
@@ -195,47 +345,84 @@ impl Learner for ValidLogisticParams {
             cols = x.ncols()
         )
         .entered();
-        let dataset = Dataset::new(x.clone(), labels);
-        let model = LogisticRegression::default()
-            .alpha(self.0.l2)
-            .max_iterations(self.0.max_iter)
-            .gradient_tolerance(self.0.gradient_tolerance * x.nrows() as f64)
-            .with_intercept(self.0.fit_intercept)
-            .fit(&dataset)?;
-        let sign = if model.labels().pos.class == 1 {
-            1.0
-        } else {
-            -1.0
+        let x = x.as_standard_layout();
+        let targets: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
+        let p = x.ncols();
+        let intercept = self.0.fit_intercept;
+        let objective = Objective {
+            x: x.view(),
+            y: &targets,
+            alpha: self.0.l2 / n,
+            intercept,
+            last: RefCell::new(None),
         };
+        let mut init = Array1::zeros(p + usize::from(intercept));
+        if intercept {
+            init[p] = (n1 / n0).ln();
+        }
+        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+            .with_tolerance_grad(self.0.gradient_tolerance)
+            .map_err(optimizer)?
+            // Stop on the gradient test (as scikit-learn), not on a tiny
+            // cost change.
+            .with_tolerance_cost(0.0)
+            .map_err(optimizer)?;
+        let result = Executor::new(objective, solver)
+            .configure(|state| state.param(init).max_iters(self.0.max_iter))
+            .timer(false)
+            .run()
+            .map_err(optimizer)?;
+        let state = result.state();
+        let converged = matches!(
+            state.get_termination_status(),
+            TerminationStatus::Terminated(TerminationReason::SolverConverged)
+        );
+        if !converged {
+            tracing::warn!(
+                iterations = state.get_iter(),
+                status = %state.get_termination_status(),
+                "logistic regression stopped before the gradient tolerance"
+            );
+        }
+        let best = state.get_best_param().ok_or_else(|| Error::Optimizer {
+            learner: "logreg",
+            reason: "L-BFGS returned no parameters".into(),
+        })?;
+        let weights: Array1<f64> = best.iter().take(p).copied().collect();
+        let intercept = if intercept { best[p] } else { 0.0 };
         Ok(FittedLogistic {
-            model,
-            sign,
+            weights,
+            intercept,
             logit_shift,
-            n_features: x.ncols(),
+            iterations: state.get_iter(),
+            converged,
         })
     }
 }
 
+fn optimizer(e: argmin::core::Error) -> Error {
+    Error::Optimizer {
+        learner: "logreg",
+        reason: e.to_string(),
+    }
+}
+
 impl FittedModel for FittedLogistic {
+    /// Probabilities from the fitted weights, computed with ndarray (not
+    /// through the inference form).
     fn predict_native(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
-        check_x(x, self.n_features)?;
-        let p = self.model.predict_probabilities(x);
-        Ok(p.mapv(|p| {
-            let p1 = if self.sign > 0.0 { p } else { 1.0 - p };
-            if self.logit_shift == 0.0 {
-                p1
-            } else {
-                let z = (p1 / (1.0 - p1)).ln() + self.logit_shift;
-                1.0 / (1.0 + (-z).exp())
-            }
-        }))
+        check_x(x, self.weights.len())?;
+        let z = x.dot(&self.weights) + (self.intercept + self.logit_shift);
+        Ok(z.mapv(sigmoid))
     }
 
     fn to_inference(&self) -> Result<InferenceModel> {
-        let weights = self.model.params().iter().map(|w| self.sign * w).collect();
-        let intercept = self.sign * self.model.intercept() + self.logit_shift;
-        LinearModel::new(weights, intercept, Link::Logistic)
-            .map(InferenceModel::Linear)
-            .map_err(Error::from)
+        LinearModel::new(
+            self.weights.to_vec(),
+            self.intercept + self.logit_shift,
+            Link::Logistic,
+        )
+        .map(InferenceModel::Linear)
+        .map_err(Error::from)
     }
 }

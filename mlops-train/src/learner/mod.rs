@@ -11,6 +11,7 @@
 //! finite values.
 
 mod forest;
+mod histogram_tree;
 mod linear;
 mod logistic;
 mod tree;
