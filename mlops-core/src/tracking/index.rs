@@ -116,7 +116,7 @@ pub(crate) fn ids_with_prefix(store: &dyn Store, prefix: &[u8]) -> Result<Vec<St
 }
 
 /// The smallest key greater than every key starting with `prefix`.
-fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+pub(crate) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
         if last < 0xFF {
