@@ -17,6 +17,9 @@
 //! | `OR` of served branches | union of the branches |
 //! | `end_time`, `ILIKE`, `LIKE '%x'`, `NOT LIKE`, `NOT IN`, `IS NULL` | not served: evaluated on candidates |
 //!
+//! Equality-like hints are served first; when one leaves at most 4,096
+//! candidates, range hints are not scanned (the filter re-checks them).
+//!
 //! When nothing is served (no experiment given, no usable condition) every
 //! summary is decoded: summaries are compact (no metric history), so this
 //! full scan is the slow path, not a disaster.
@@ -169,6 +172,10 @@ impl Searchable for RunSummary {
         })
     }
 }
+
+/// A candidate set this small is decoded as it is rather than narrowed
+/// further by range scans.
+const FEW_CANDIDATES: usize = 4096;
 
 /// Sorted, deduplicated run ids.
 type IdSet = Vec<String>;
@@ -640,10 +647,27 @@ impl Tracker {
             });
         }
 
+        // Equality-like hints first: they are usually selective. When they
+        // leave few candidates, skip the range scans (a metric range can
+        // cover most of the store); the full filter re-checks everything.
+        let is_range =
+            |h: &IndexHint| matches!(h, IndexHint::Range { .. } | IndexHint::Present { .. });
         let mut sets = Vec::new();
-        for h in &hints {
+        for h in hints.iter().filter(|h| !is_range(h)) {
             if let Some(s) = serve(store, h)? {
                 sets.push(s);
+            }
+        }
+        let few = sets
+            .iter()
+            .map(Vec::len)
+            .min()
+            .is_some_and(|n| n <= FEW_CANDIDATES);
+        if !few {
+            for h in hints.iter().filter(|h| is_range(h)) {
+                if let Some(s) = serve(store, h)? {
+                    sets.push(s);
+                }
             }
         }
         let served = sets.len();
