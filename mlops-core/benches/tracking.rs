@@ -14,6 +14,9 @@
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
+// Setup facts criterion cannot report (store size, summaries decoded) go to
+// stderr.
+#![allow(clippy::print_stderr)]
 
 #[path = "support/populate.rs"]
 mod support;

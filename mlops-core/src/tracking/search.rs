@@ -17,8 +17,11 @@
 //! | `OR` of served branches | union of the branches |
 //! | `end_time`, `ILIKE`, `LIKE '%x'`, `NOT LIKE`, `NOT IN`, `IS NULL` | not served: evaluated on candidates |
 //!
-//! Equality-like hints are served first; when one leaves at most 4,096
-//! candidates, range hints are not scanned (the filter re-checks them).
+//! Each hint is first served with a cap of 4,096 ids; the ones that stay
+//! under it are intersected and the others left to the filter, so one huge
+//! set (an experiment of 100,000 runs) is never read when a selective
+//! condition exists. Only when every hint exceeds the cap are all sets read
+//! in full.
 //!
 //! When nothing is served (no experiment given, no usable condition) every
 //! summary is decoded: summaries are compact (no metric history), so this
@@ -239,8 +242,9 @@ fn time_bounds(range: &NumRange) -> (Bound<[u8; 8]>, Bound<[u8; 8]>) {
     (lower, upper)
 }
 
-/// Candidate ids for one hint, or `None` when no index serves it.
-fn serve(store: &dyn Store, hint: &IndexHint) -> Result<Option<IdSet>> {
+/// Candidate ids for one hint, or `None` when no index serves it or it
+/// would give more than `cap` ids.
+fn serve(store: &dyn Store, hint: &IndexHint, cap: usize) -> Result<Option<IdSet>> {
     let ids = match hint {
         IndexHint::OneOf {
             field: FieldRef::Attribute(Attribute::RunId),
@@ -254,7 +258,11 @@ fn serve(store: &dyn Store, hint: &IndexHint) -> Result<Option<IdSet>> {
             for v in values {
                 let mut p = text_prefix(kind, key);
                 push_str(&mut p, v);
-                ids.extend(index::ids_with_prefix(store, &p)?);
+                let left = cap.saturating_sub(ids.len());
+                let Some(found) = index::ids_with_prefix_capped(store, &p, left)? else {
+                    return Ok(None);
+                };
+                ids.extend(found);
             }
             ids
         }
@@ -267,39 +275,56 @@ fn serve(store: &dyn Store, hint: &IndexHint) -> Result<Option<IdSet>> {
             // terminator) prefixes every escaped value that starts with it.
             push_str(&mut p, prefix);
             p.truncate(p.len() - 2);
-            index::ids_with_prefix(store, &p)?
+            let Some(ids) = index::ids_with_prefix_capped(store, &p, cap)? else {
+                return Ok(None);
+            };
+            ids
         }
         IndexHint::Range {
             field: FieldRef::Metric(k),
             range,
         } => {
             let (lo, hi) = range.key_bounds();
-            index::ids_in_range(store, &index::str_prefix(METRIC, k), lo, hi)?
+            let found = index::ids_in_range(store, &index::str_prefix(METRIC, k), lo, hi, cap)?;
+            let Some(ids) = found else {
+                return Ok(None);
+            };
+            ids
         }
         IndexHint::Range {
             field: FieldRef::Attribute(Attribute::StartTime),
             range,
         } => {
             let (lo, hi) = time_bounds(range);
-            index::ids_in_range(store, &[index::START], lo, hi)?
+            let Some(ids) = index::ids_in_range(store, &[index::START], lo, hi, cap)? else {
+                return Ok(None);
+            };
+            ids
         }
         IndexHint::Range { .. } => return Ok(None),
-        IndexHint::Present { field } => match field {
-            FieldRef::Metric(k) => index::ids_with_prefix(store, &index::str_prefix(METRIC, k))?,
-            FieldRef::Param(k) => index::ids_with_prefix(store, &index::str_prefix(PARAM, k))?,
-            FieldRef::Tag(k) => index::ids_with_prefix(store, &index::str_prefix(TAG, k))?,
-            FieldRef::Attribute(_) => return Ok(None),
-        },
+        IndexHint::Present { field } => {
+            let prefix = match field {
+                FieldRef::Metric(k) => index::str_prefix(METRIC, k),
+                FieldRef::Param(k) => index::str_prefix(PARAM, k),
+                FieldRef::Tag(k) => index::str_prefix(TAG, k),
+                FieldRef::Attribute(_) => return Ok(None),
+            };
+            let Some(ids) = index::ids_with_prefix_capped(store, &prefix, cap)? else {
+                return Ok(None);
+            };
+            ids
+        }
         IndexHint::AnyOf(alternatives) => {
             let mut union = Vec::new();
             for alt in alternatives {
                 let mut sets = Vec::new();
                 for h in alt {
-                    if let Some(s) = serve(store, h)? {
+                    if let Some(s) = serve(store, h, usize::MAX)? {
                         sets.push(s);
                     }
                 }
                 match intersect_all(sets) {
+                    Some(s) if union.len() + s.len() > cap => return Ok(None),
                     Some(s) => union.extend(s),
                     // An alternative without any served hint could match
                     // anything: the union constrains nothing.
@@ -647,25 +672,18 @@ impl Tracker {
             });
         }
 
-        // Equality-like hints first: they are usually selective. When they
-        // leave few candidates, skip the range scans (a metric range can
-        // cover most of the store); the full filter re-checks everything.
-        let is_range =
-            |h: &IndexHint| matches!(h, IndexHint::Range { .. } | IndexHint::Present { .. });
+        // First every hint with a cap: the selective ones finish their scan
+        // and alone narrow the candidates enough (the full filter re-checks
+        // the rest). Only when none is selective are the sets read in full.
         let mut sets = Vec::new();
-        for h in hints.iter().filter(|h| !is_range(h)) {
-            if let Some(s) = serve(store, h)? {
+        for h in &hints {
+            if let Some(s) = serve(store, h, FEW_CANDIDATES)? {
                 sets.push(s);
             }
         }
-        let few = sets
-            .iter()
-            .map(Vec::len)
-            .min()
-            .is_some_and(|n| n <= FEW_CANDIDATES);
-        if !few {
-            for h in hints.iter().filter(|h| is_range(h)) {
-                if let Some(s) = serve(store, h)? {
+        if sets.is_empty() {
+            for h in &hints {
+                if let Some(s) = serve(store, h, usize::MAX)? {
                     sets.push(s);
                 }
             }

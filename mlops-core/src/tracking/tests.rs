@@ -617,10 +617,6 @@ mod search_props {
     use super::*;
     use proptest::prelude::*;
 
-    /// One generated run: model index, optional auc (coarse, so ties occur),
-    /// optional loss, status choice.
-    type GenRun = (u8, Option<u8>, Option<i8>, u8);
-
     const FILTERS: [&str; 10] = [
         "",
         "metrics.auc > 0.3",
@@ -646,6 +642,8 @@ mod search_props {
         #![proptest_config(ProptestConfig::with_cases(24))]
         #[test]
         fn search_equals_brute_force(
+            // Per run: model, optional auc (coarse, so ties occur), optional
+            // loss, how it ends.
             runs in proptest::collection::vec(
                 (0u8..4, proptest::option::of(0u8..6), proptest::option::of(-3i8..4), 0u8..3),
                 0..60,
