@@ -149,7 +149,11 @@ impl RunState {
 ///
 /// So a complete run with a few params and metrics costs two store writes
 /// (start and end), not one per call. Searches and other handles see the
-/// buffered changes once they are written.
+/// buffered changes once they are written. The delay is checked on logging
+/// calls only (there is no background thread): before a long step that
+/// logs nothing, call [`Run::flush`] (then
+/// [`Tracker::flush`](super::Tracker::flush) to make it durable) so that a
+/// crash during the step keeps the params logged so far.
 ///
 /// A write is *acknowledged* (survives a crash or power loss) once the
 /// store has been flushed after it. [`Run::finish`] (also `fail`, `kill`)
