@@ -32,6 +32,11 @@ fn every_backend_reads_writes_and_scans_alike() {
         );
         assert_eq!(keys(s.scan_range("t", b"k\x00\x02", b"k\x02")).len(), 2);
         assert!(keys(s.scan_range("t", b"k", b"k")).is_empty());
+        assert_eq!(
+            keys(s.scan_range_rev("t", b"k\x00\x02", b"k\x02")),
+            [b"k\x01".to_vec(), b"k\x00\x02".to_vec()]
+        );
+        assert!(keys(s.scan_range_rev("t", b"k\x02", b"k")).is_empty());
         assert!(keys(s.scan_prefix("missing-tree", b"")).is_empty());
         assert_eq!(s.get("t", b"gone").expect("get"), None);
         assert_eq!(

@@ -119,6 +119,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         end: &[u8],
     ) -> Result<Box<dyn Iterator<Item = Result<Entry>> + 'a>>;
 
+    /// Entries of `tree` with `start <= key < end`, in *descending* key
+    /// order. The default collects [`Store::scan_range`]; backends that can
+    /// walk backwards lazily override it, so that a caller that stops early
+    /// reads only what it consumes.
+    fn scan_range_rev<'a>(
+        &'a self,
+        tree: &str,
+        start: &[u8],
+        end: &[u8],
+    ) -> Result<Box<dyn Iterator<Item = Result<Entry>> + 'a>> {
+        let entries = self.scan_range(tree, start, end)?.collect::<Vec<_>>();
+        Ok(Box::new(entries.into_iter().rev()))
+    }
+
     /// Applies a batch atomically.
     fn apply(&self, batch: WriteBatch) -> Result<()>;
 

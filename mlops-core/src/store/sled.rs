@@ -42,7 +42,12 @@ use super::{Entry, Store, WriteBatch, WriteOp, codec};
 use crate::error::{Error, Result};
 
 /// The store layout version this build writes and the newest it opens.
-pub const STORE_FORMAT_VERSION: u32 = 1;
+///
+/// 2: a metric with a one-point history has no history chunk (the run
+/// summary holds the point). A version-1 store is upgraded on open by
+/// rewriting its meta record, so that an older build, which would read such
+/// a metric's history as empty, refuses it.
+pub const STORE_FORMAT_VERSION: u32 = 2;
 
 /// The `(tree, key, expected value)` an [`Store::apply_if`] checks.
 type Guard<'a> = (&'a str, &'a [u8], Option<&'a [u8]>);
@@ -182,6 +187,16 @@ impl SledStore {
                         supported: STORE_FORMAT_VERSION,
                     });
                 }
+                if meta.format_version < STORE_FORMAT_VERSION {
+                    // Every older layout is readable as is; mark the store
+                    // so older builds no longer open it.
+                    self.write_meta()?;
+                    tracing::info!(
+                        from = meta.format_version,
+                        to = STORE_FORMAT_VERSION,
+                        "upgraded store format"
+                    );
+                }
                 Ok(())
             }
             None => {
@@ -199,17 +214,22 @@ impl SledStore {
                         reason: "missing, but the store holds data".into(),
                     });
                 }
-                let meta = StoreMeta {
-                    format_version: STORE_FORMAT_VERSION,
-                    created_by: env!("CARGO_PKG_VERSION").to_owned(),
-                };
-                self.db
-                    .insert(META_KEY, codec::encode(&meta)?)
-                    .map_err(|e| self.backend(e))?;
-                self.db.flush().map_err(|e| self.backend(e))?;
-                Ok(())
+                self.write_meta()
             }
         }
+    }
+
+    /// Writes (and flushes) this build's meta record.
+    fn write_meta(&self) -> Result<()> {
+        let meta = StoreMeta {
+            format_version: STORE_FORMAT_VERSION,
+            created_by: env!("CARGO_PKG_VERSION").to_owned(),
+        };
+        self.db
+            .insert(META_KEY, codec::encode(&meta)?)
+            .map_err(|e| self.backend(e))?;
+        self.db.flush().map_err(|e| self.backend(e))?;
+        Ok(())
     }
 
     /// Applies per-tree batches in one sled transaction, first checking the
@@ -346,6 +366,24 @@ impl Store for SledStore {
             self.tree(tree)?.range(start..end),
             self.path.clone(),
         ))
+    }
+
+    fn scan_range_rev<'a>(
+        &'a self,
+        tree: &str,
+        start: &[u8],
+        end: &[u8],
+    ) -> Result<Box<dyn Iterator<Item = Result<Entry>> + 'a>> {
+        if start >= end {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        let path = self.path.clone();
+        Ok(Box::new(self.tree(tree)?.range(start..end).rev().map(
+            move |r| {
+                r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(|e| map_error(&path, e))
+            },
+        )))
     }
 
     /// One tree: a sled `Batch`. Several trees: one sled transaction over
@@ -525,9 +563,34 @@ mod tests {
             other => panic!("wrong error: {other}"),
         }
         let msg = err.to_string();
-        assert!(msg.contains("format version 2"), "{msg}");
-        assert!(msg.contains("reads up to 1"), "{msg}");
+        let found = format!("format version {}", STORE_FORMAT_VERSION + 1);
+        assert!(msg.contains(&found), "{msg}");
+        assert!(
+            msg.contains(&format!("reads up to {STORE_FORMAT_VERSION}")),
+            "{msg}"
+        );
         assert!(msg.contains("9.9.9"), "{msg}");
+    }
+
+    #[test]
+    fn older_store_format_is_upgraded_on_open() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        drop(SledStore::open(dir.path()).expect("create"));
+        {
+            let db = ::sled::open(dir.path()).expect("raw open");
+            let meta = StoreMeta {
+                format_version: 1,
+                created_by: "0.0.1".into(),
+            };
+            db.insert(META_KEY, codec::encode(&meta).expect("encode"))
+                .expect("insert");
+            db.flush().expect("flush");
+        }
+        drop(SledStore::open(dir.path()).expect("an older format opens"));
+        let db = ::sled::open(dir.path()).expect("raw open");
+        let bytes = db.get(META_KEY).expect("get").expect("meta");
+        let meta: StoreMeta = codec::decode(&bytes, "meta").expect("decode");
+        assert_eq!(meta.format_version, STORE_FORMAT_VERSION);
     }
 
     #[test]

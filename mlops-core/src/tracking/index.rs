@@ -107,16 +107,29 @@ fn id_of(key: &[u8]) -> Option<String> {
 
 /// Run ids of all index entries starting with `prefix`.
 pub(crate) fn ids_with_prefix(store: &dyn Store, prefix: &[u8]) -> Result<Vec<String>> {
+    Ok(ids_with_prefix_capped(store, prefix, usize::MAX)?.unwrap_or_default())
+}
+
+/// Like [`ids_with_prefix`], but `None` as soon as there are more than
+/// `cap` entries.
+pub(crate) fn ids_with_prefix_capped(
+    store: &dyn Store,
+    prefix: &[u8],
+    cap: usize,
+) -> Result<Option<Vec<String>>> {
     let mut out = Vec::new();
     for e in store.scan_prefix(keys::TREE, &keys::INDEX.key(prefix))? {
         let (k, _) = e?;
+        if out.len() >= cap {
+            return Ok(None);
+        }
         out.extend(id_of(&k));
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// The smallest key greater than every key starting with `prefix`.
-fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+pub(crate) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
         if last < 0xFF {
@@ -128,13 +141,15 @@ fn prefix_end(prefix: &[u8]) -> Vec<u8> {
 }
 
 /// Run ids of entries `prefix ‖ number ‖ run_id` whose 8-byte number part
-/// lies between the bounds (given already encoded).
+/// lies between the bounds (given already encoded); `None` as soon as there
+/// are more than `cap`.
 pub(crate) fn ids_in_range(
     store: &dyn Store,
     prefix: &[u8],
     low: Bound<[u8; 8]>,
     high: Bound<[u8; 8]>,
-) -> Result<Vec<String>> {
+    cap: usize,
+) -> Result<Option<Vec<String>>> {
     let with = |n: &[u8; 8], after: bool| {
         let mut k = prefix.to_vec();
         k.extend_from_slice(n);
@@ -157,9 +172,12 @@ pub(crate) fn ids_in_range(
     let mut out = Vec::new();
     for e in store.scan_range(keys::TREE, &keys::INDEX.key(&start), &keys::INDEX.key(&end))? {
         let (k, _) = e?;
+        if out.len() >= cap {
+            return Ok(None);
+        }
         out.extend(id_of(&k));
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// The 8-byte order-preserving encoding of an i64.

@@ -2,17 +2,23 @@
 //!
 //! A metric's history is stored as chunks of up to [`CHUNK_POINTS`] points
 //! under `run_id ‖ key ‖ chunk_no`. The run handle keeps the last, partly
-//! filled chunk in memory and rewrites only that key as points arrive, while
-//! it is small (32 points); closed chunks are never touched again. So a
+//! filled chunk in memory; each time the run writes its buffered changes
+//! (see [`Run`]) it rewrites only that key, and closes the chunk once it
+//! holds 32 points or more, so a closed chunk is never touched again. A
 //! 100,000-step history logged through a [`MetricLogger`] costs about 200
-//! keys, and logged point by point about 3,000, not 100,000 (sled writes
-//! about 150k keys/s); reading it is one
-//! prefix scan.
+//! keys; reading it is one prefix scan.
+//!
+//! A metric with exactly one point (a final evaluation score, say) has no
+//! chunk at all: the run summary's [`LatestMetric`](super::LatestMetric)
+//! holds that point in full (value, step, timestamp), so the history is
+//! read from there. This saves one key per metric per run in the common
+//! "log once at the end" case (store format version 2).
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::keys;
+use super::record::LatestMetric;
 use super::run::Run;
 use crate::error::{Error, Result};
 use crate::store::{Store, WriteBatch, codec};
@@ -20,10 +26,10 @@ use crate::store::{Store, WriteBatch, codec};
 /// Most points in one stored chunk.
 pub const CHUNK_POINTS: usize = 512;
 
-/// An open chunk holding this many points is closed before the next write
-/// instead of being rewritten, so point-by-point logging rewrites at most
-/// this many points per call while batched logging still fills chunks up
-/// to [`CHUNK_POINTS`].
+/// An open chunk holding this many points is closed after it is written
+/// instead of being rewritten by later writes, so point-by-point logging
+/// rewrites at most this many points per write while batched logging still
+/// fills chunks up to [`CHUNK_POINTS`].
 const TAIL_REWRITE_MAX: usize = 32;
 
 /// One logged value of a metric.
@@ -37,6 +43,16 @@ pub struct MetricPoint {
     pub value: f64,
 }
 
+impl From<LatestMetric> for MetricPoint {
+    fn from(l: LatestMetric) -> Self {
+        MetricPoint {
+            step: l.step,
+            timestamp: l.timestamp,
+            value: l.value,
+        }
+    }
+}
+
 /// The stored form of a chunk: tuples, not named structs, to keep points at
 /// about 20 bytes.
 type StoredChunk = Vec<(i64, i64, f64)>;
@@ -46,6 +62,9 @@ type StoredChunk = Vec<(i64, i64, f64)>;
 pub(crate) struct Tail {
     chunk_no: u32,
     points: Vec<MetricPoint>,
+    /// How many of `points` the store already holds (in chunk `chunk_no`,
+    /// or in the summary for a one-point history).
+    stored: usize,
 }
 
 fn encode_chunk(points: &[MetricPoint]) -> Result<Vec<u8>> {
@@ -56,7 +75,9 @@ fn encode_chunk(points: &[MetricPoint]) -> Result<Vec<u8>> {
     codec::encode(&stored)
 }
 
-/// Appends `points` to the metric's tail, adding the chunk writes to `batch`.
+/// Appends `points` to the metric's tail in memory; chunks that fill up are
+/// added to `batch` (they are final). The open chunk is written later by
+/// [`write_tail`].
 pub(crate) fn append(
     run_id: &str,
     key: &str,
@@ -64,29 +85,53 @@ pub(crate) fn append(
     points: &[MetricPoint],
     batch: &mut WriteBatch,
 ) -> Result<()> {
-    if points.is_empty() {
-        return Ok(());
-    }
-    if tail.points.len() >= TAIL_REWRITE_MAX {
-        // The open chunk is already stored in full: start a new one.
-        next_chunk(run_id, key, tail)?;
-    }
     let mut rest = points;
     while !rest.is_empty() {
         let room = CHUNK_POINTS - tail.points.len();
         let (now, later) = rest.split_at(room.min(rest.len()));
         tail.points.extend_from_slice(now);
         rest = later;
-        if tail.points.len() == CHUNK_POINTS || rest.is_empty() {
+        if tail.points.len() == CHUNK_POINTS {
             batch.insert(
                 keys::TREE,
                 keys::metric_chunk(run_id, key, tail.chunk_no),
                 encode_chunk(&tail.points)?,
             );
-        }
-        if tail.points.len() == CHUNK_POINTS {
             next_chunk(run_id, key, tail)?;
         }
+    }
+    Ok(())
+}
+
+/// True when the tail holds points the store does not have yet.
+pub(crate) fn is_dirty(tail: &Tail) -> bool {
+    tail.points.len() > tail.stored
+}
+
+/// Adds the write of the open chunk to `batch` if it changed, then closes
+/// it if it is large enough not to be rewritten again.
+pub(crate) fn write_tail(
+    run_id: &str,
+    key: &str,
+    tail: &mut Tail,
+    batch: &mut WriteBatch,
+) -> Result<()> {
+    if !is_dirty(tail) {
+        return Ok(());
+    }
+    if tail.chunk_no == 0 && tail.points.len() == 1 {
+        // The whole history is one point: the summary holds it.
+        tail.stored = 1;
+        return Ok(());
+    }
+    batch.insert(
+        keys::TREE,
+        keys::metric_chunk(run_id, key, tail.chunk_no),
+        encode_chunk(&tail.points)?,
+    );
+    tail.stored = tail.points.len();
+    if tail.points.len() >= TAIL_REWRITE_MAX {
+        next_chunk(run_id, key, tail)?;
     }
     Ok(())
 }
@@ -102,18 +147,30 @@ fn next_chunk(run_id: &str, key: &str, tail: &mut Tail) -> Result<()> {
             reason: "history exceeds 2^32 chunks".into(),
         })?;
     tail.points.clear();
+    tail.stored = 0;
     Ok(())
 }
 
 /// Loads the open chunk of a stored metric, so a resumed run appends to it.
-pub(crate) fn load_tail(store: &dyn Store, run_id: &str, key: &str) -> Result<Tail> {
+/// `latest` is the summary's latest point of the metric.
+pub(crate) fn load_tail(
+    store: &dyn Store,
+    run_id: &str,
+    key: &str,
+    latest: LatestMetric,
+) -> Result<Tail> {
     let prefix = keys::metric_prefix(run_id, key);
     let mut last = None;
     for entry in store.scan_prefix(keys::TREE, &prefix)? {
         last = Some(entry?);
     }
     let Some((k, v)) = last else {
-        return Ok(Tail::default());
+        // No chunk: a one-point history kept in the summary.
+        return Ok(Tail {
+            chunk_no: 0,
+            points: vec![latest.into()],
+            stored: 1,
+        });
     };
     let what = || format!("metric `{key}` history of run {run_id}");
     let no: [u8; 4] = k
@@ -133,23 +190,32 @@ pub(crate) fn load_tail(store: &dyn Store, run_id: &str, key: &str) -> Result<Ta
         return Ok(Tail {
             chunk_no: next,
             points: Vec::new(),
+            stored: 0,
         });
     }
+    let points: Vec<MetricPoint> = chunk
+        .into_iter()
+        .map(|(step, timestamp, value)| MetricPoint {
+            step,
+            timestamp,
+            value,
+        })
+        .collect();
     Ok(Tail {
         chunk_no,
-        points: chunk
-            .into_iter()
-            .map(|(step, timestamp, value)| MetricPoint {
-                step,
-                timestamp,
-                value,
-            })
-            .collect(),
+        stored: points.len(),
+        points,
     })
 }
 
-/// The full history of one metric, in logging order.
-pub(crate) fn history(store: &dyn Store, run_id: &str, key: &str) -> Result<Vec<MetricPoint>> {
+/// The full history of one metric, in logging order. `latest` is the
+/// summary's latest point of the metric (`None`: never logged).
+pub(crate) fn history(
+    store: &dyn Store,
+    run_id: &str,
+    key: &str,
+    latest: Option<LatestMetric>,
+) -> Result<Vec<MetricPoint>> {
     let mut out = Vec::new();
     for entry in store.scan_prefix(keys::TREE, &keys::metric_prefix(run_id, key))? {
         let (_, v) = entry?;
@@ -164,6 +230,11 @@ pub(crate) fn history(store: &dyn Store, run_id: &str, key: &str) -> Result<Vec<
                     value,
                 }),
         );
+    }
+    if out.is_empty()
+        && let Some(l) = latest
+    {
+        out.push(l.into());
     }
     Ok(out)
 }
@@ -268,8 +339,9 @@ impl<'r> MetricLogger<'r> {
         self.buffer.len()
     }
 
-    /// Writes the buffered points in one batch. The points are durable once
-    /// the run is finished (or the store flushed).
+    /// Writes the buffered points to the store in one batch, together with
+    /// any other change buffered in the run (see [`Run`]). The points are
+    /// durable once the run is finished (or the store flushed).
     pub fn flush(&mut self) -> Result<()> {
         if self.buffer.is_empty() {
             return Ok(());
@@ -287,7 +359,7 @@ impl<'r> MetricLogger<'r> {
             .filter(|(_, points)| !points.is_empty())
             .collect();
         groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        self.run.log_points(&groups)?;
+        self.run.log_points(&groups, true)?;
         self.buffer.clear();
         Ok(())
     }

@@ -7,12 +7,19 @@
 //! - a compact [`RunSummary`] per run (status, times, params, tags, latest
 //!   metric values), rewritten on every change; this is what search decodes;
 //! - metric histories in append-only chunks of up to
-//!   [`CHUNK_POINTS`] points, apart from the summary;
+//!   [`CHUNK_POINTS`] points, apart from the summary (a one-point history
+//!   lives in the summary only);
 //! - secondary indexes (`index.rs`) updated in the same atomic batch as the
 //!   summary, so a search decodes only candidate runs.
 //!
-//! Durability: every write is applied at once; [`Run::finish`] (and `fail`,
-//! `kill`) flushes the store and is the acknowledgement point.
+//! Durability: a [`Run`] buffers its params, tags and metrics and writes
+//! them as one atomic batch (at its end, on [`Run::flush`], when a
+//! [`MetricLogger`] writes, or at the latest [`MAX_WRITE_DELAY`] after a
+//! change). A write is acknowledged once the store is flushed after it:
+//! [`Run::finish`] (and `fail`, `kill`) writes and flushes;
+//! [`Run::finish_unflushed`] writes only, and [`Tracker::flush`]
+//! acknowledges every run finished that way so far (one disk sync for many
+//! runs).
 //!
 //! Run and experiment ids are 128-bit random hex strings from the operating
 //! system's generator: they are the one thing in mlops that is deliberately
@@ -58,7 +65,7 @@ pub use environment::Environment;
 pub use experiment::Experiment;
 pub use metrics::{CHUNK_POINTS, DEFAULT_LOGGER_BATCH, MetricLogger, MetricPoint};
 pub use record::{LatestMetric, RunInfo, RunStatus, RunSummary};
-pub use run::{MAX_NAME_LEN, Run, RunGuard, RunOptions};
+pub use run::{MAX_NAME_LEN, MAX_WRITE_DELAY, Run, RunGuard, RunOptions};
 pub use search::{DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, SearchPage, SearchQuery};
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -95,6 +102,14 @@ impl Tracker {
     /// The underlying store.
     pub fn store(&self) -> &SharedStore {
         &self.store
+    }
+
+    /// Flushes the store: every run write so far (in particular every
+    /// [`Run::finish_unflushed`]) is acknowledged, durable across a crash,
+    /// when this returns `Ok`. Changes still buffered in a live [`Run`]
+    /// handle are not written by this; call [`Run::flush`] first.
+    pub fn flush(&self) -> Result<()> {
+        self.store.flush()
     }
 
     /// Gets the experiment called `name`, creating it if needed. Safe to
@@ -194,8 +209,13 @@ impl Tracker {
     /// The full history of metric `key` of a run, in logging order; empty
     /// if the run never logged it.
     pub fn run_metrics_history(&self, run_id: &str, key: &str) -> Result<Vec<MetricPoint>> {
-        self.get_summary(run_id)?;
-        metrics::history(self.store.as_ref(), run_id, key)
+        let summary = self.get_summary(run_id)?;
+        metrics::history(
+            self.store.as_ref(),
+            run_id,
+            key,
+            summary.metrics.get(key).copied(),
+        )
     }
 
     /// The bytes of an artifact, verified against their BLAKE3 digest

@@ -15,7 +15,9 @@ use super::environment::Environment;
 pub enum RunStatus {
     /// Started and accepting writes.
     Running,
-    /// Ended by [`Run::finish`](super::Run::finish): everything logged is durable.
+    /// Ended by [`Run::finish`](super::Run::finish) (everything logged is
+    /// durable) or [`Run::finish_unflushed`](super::Run::finish_unflushed)
+    /// (durable after the next [`Tracker::flush`](super::Tracker::flush)).
     Finished,
     /// Ended by [`Run::fail`](super::Run::fail) or a panic under a [`RunGuard`](super::RunGuard).
     Failed,

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Display;
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use super::artifacts::{self, ArtifactRef};
 use super::dataset::DatasetInput;
@@ -17,6 +18,10 @@ use crate::store::{SharedStore, WriteBatch, codec};
 
 /// Longest accepted param, metric, tag, artifact or dataset name, in bytes.
 pub const MAX_NAME_LEN: usize = 500;
+
+/// Longest time a [`Run`] keeps a change buffered: the next logging call
+/// after this writes everything buffered to the store.
+pub const MAX_WRITE_DELAY: Duration = Duration::from_secs(1);
 
 /// Options for [`Tracker::start_run`](super::Tracker::start_run).
 ///
@@ -87,20 +92,78 @@ pub(crate) fn check_name(run_id: &str, what: &'static str, name: &str) -> Result
 #[derive(Debug)]
 struct RunState {
     summary: RunSummary,
-    /// The index keys currently stored for `summary`.
+    /// The index keys currently stored (those of the stored summary).
     index: BTreeSet<Vec<u8>>,
     /// Open history chunk of each metric.
     tails: HashMap<String, Tail>,
+    /// Buffered changes not yet written to the store: `summary` differs
+    /// from the stored one, tails hold unwritten points, or `closed` holds
+    /// full chunks.
+    pending: Option<Pending>,
+}
+
+/// What a run has buffered since its last write.
+#[derive(Debug)]
+struct Pending {
+    /// When the oldest buffered change was made.
+    since: Instant,
+    /// Metric points buffered.
+    points: usize,
+    /// Writes of chunks that filled up (final).
+    closed: WriteBatch,
+}
+
+impl RunState {
+    fn pending(&mut self) -> &mut Pending {
+        self.pending.get_or_insert_with(|| Pending {
+            since: Instant::now(),
+            points: 0,
+            closed: WriteBatch::new(),
+        })
+    }
+
+    /// True when the buffer is old or large enough to be written now.
+    fn due(&self) -> bool {
+        self.pending.as_ref().is_some_and(|p| {
+            p.points >= DEFAULT_LOGGER_BATCH || p.since.elapsed() >= MAX_WRITE_DELAY
+        })
+    }
 }
 
 /// A handle that writes one run. `Send + Sync`: threads may log through a
 /// shared `&Run`.
 ///
-/// Every write is applied to the store at once, as one atomic batch that
-/// also updates the run summary and its indexes. [`Run::finish`] flushes
-/// the store: when it returns `Ok`, everything the run logged is durable
-/// (the acknowledgement point). A run dropped without `finish`, `fail` or
-/// `kill` stays `Running`; wrap it in a [`RunGuard`] to end it on drop.
+/// # When writes reach the store, and when they are acknowledged
+///
+/// Starting a run writes it at once (it is visible as `Running`). After
+/// that the handle *buffers* params, tags and metric points in memory and
+/// writes all of them as one atomic batch (summary, index changes, metric
+/// chunks) when:
+///
+/// - the run ends ([`finish`](Run::finish), [`fail`](Run::fail),
+///   [`kill`](Run::kill), [`finish_unflushed`](Run::finish_unflushed)),
+/// - [`Run::flush`] is called or a [`MetricLogger`] writes a batch,
+/// - a logging call finds the buffer older than [`MAX_WRITE_DELAY`] or
+///   holding [`DEFAULT_LOGGER_BATCH`] points or more,
+/// - the handle is dropped.
+///
+/// So a complete run with a few params and metrics costs two store writes
+/// (start and end), not one per call. Searches and other handles see the
+/// buffered changes once they are written. The delay is checked on logging
+/// calls only (there is no background thread): before a long step that
+/// logs nothing, call [`Run::flush`] (then
+/// [`Tracker::flush`](super::Tracker::flush) to make it durable) so that a
+/// crash during the step keeps the params logged so far.
+///
+/// A write is *acknowledged* (survives a crash or power loss) once the
+/// store has been flushed after it. [`Run::finish`] (also `fail`, `kill`)
+/// writes and flushes: when it returns `Ok`, the run and everything logged
+/// to it is durable. [`Run::finish_unflushed`] writes without flushing, for
+/// many short runs: they are acknowledged by the next
+/// [`Tracker::flush`](super::Tracker::flush) (or any later `finish`). A
+/// crash never leaves a half-written batch; it may lose unacknowledged
+/// writes. A run dropped without ending stays `Running`; wrap it in a
+/// [`RunGuard`] to end it on drop.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -153,6 +216,7 @@ impl Run {
                 summary,
                 index,
                 tails: HashMap::new(),
+                pending: None,
             }),
         })
     }
@@ -161,8 +225,8 @@ impl Run {
     /// so that further points append to it.
     pub(crate) fn resume(store: SharedStore, summary: RunSummary) -> Result<Run> {
         let mut tails = HashMap::new();
-        for key in summary.metrics.keys() {
-            let tail = metrics::load_tail(store.as_ref(), &summary.run_id, key)?;
+        for (key, latest) in &summary.metrics {
+            let tail = metrics::load_tail(store.as_ref(), &summary.run_id, key, *latest)?;
             tails.insert(key.clone(), tail);
         }
         Ok(Run {
@@ -171,6 +235,7 @@ impl Run {
                 index: index::keys_for(&summary),
                 summary,
                 tails,
+                pending: None,
             }),
             store,
         })
@@ -186,14 +251,15 @@ impl Run {
         self.lock().summary.status
     }
 
-    /// A copy of the current summary.
+    /// A copy of the current summary, buffered changes included.
     pub fn summary(&self) -> RunSummary {
         self.lock().summary.clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, RunState> {
-        // State is only replaced after a successful store write, so it stays
-        // consistent even if a panic poisoned the lock.
+        // Every change to the state is checked before it is made, and a
+        // failed write leaves the buffer in place to be retried, so the
+        // state stays consistent even if a panic poisoned the lock.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -208,20 +274,51 @@ impl Run {
         Ok(st)
     }
 
-    /// Writes `summary` with the index difference and `batch`, atomically,
-    /// then makes it the current state.
-    fn commit(&self, st: &mut RunState, summary: RunSummary, mut batch: WriteBatch) -> Result<()> {
-        let index = index::keys_for(&summary);
+    /// Writes everything buffered (summary, index difference, metric
+    /// chunks) as one atomic batch. On error the buffer stays for a retry.
+    fn commit(&self, st: &mut RunState) -> Result<()> {
+        let Some(pending) = st.pending.take() else {
+            return Ok(());
+        };
+        let mut batch = pending.closed.clone();
+        let mut tails = Vec::new();
+        for (key, tail) in &st.tails {
+            if metrics::is_dirty(tail) {
+                let mut t = tail.clone();
+                metrics::write_tail(&self.id, key, &mut t, &mut batch)?;
+                tails.push((key.clone(), t));
+            }
+        }
+        let index = index::keys_for(&st.summary);
         index::diff(&st.index, &index, &mut batch);
         batch.insert(
             keys::TREE,
             keys::RUNS.key(self.id.as_bytes()),
-            codec::encode(&summary)?,
+            codec::encode(&st.summary)?,
         );
-        self.store.apply(batch)?;
-        st.summary = summary;
+        if let Err(e) = self.store.apply(batch) {
+            st.pending = Some(pending);
+            return Err(e);
+        }
         st.index = index;
+        st.tails.extend(tails);
         Ok(())
+    }
+
+    /// Writes the buffer if it is due (see [`RunState::due`]).
+    fn commit_if_due(&self, st: &mut RunState) -> Result<()> {
+        if st.due() {
+            self.commit(st)?;
+        }
+        Ok(())
+    }
+
+    /// Writes every buffered change of this run to the store, as one atomic
+    /// batch. Not durable by itself: see the acknowledgement rules on
+    /// [`Run`].
+    pub fn flush(&self) -> Result<()> {
+        let mut st = self.lock();
+        self.commit(&mut st)
     }
 
     /// Logs a param. Params are immutable: logging the same value again is a
@@ -236,12 +333,16 @@ impl Run {
         params: impl IntoIterator<Item = (K, V)>,
     ) -> Result<()> {
         let mut st = self.active()?;
-        let mut summary = st.summary.clone();
-        let mut changed = false;
+        let mut added: Vec<(String, String)> = Vec::new();
         for (k, v) in params {
             let (k, v) = (k.as_ref(), v.to_string());
             check_name(&self.id, "param", k)?;
-            match summary.params.get(k) {
+            let existing = st
+                .summary
+                .params
+                .get(k)
+                .or_else(|| added.iter().find(|(ak, _)| ak == k).map(|(_, av)| av));
+            match existing {
                 Some(existing) if *existing == v => {}
                 Some(existing) => {
                     return Err(Error::ParamConflict {
@@ -251,14 +352,13 @@ impl Run {
                         new: v,
                     });
                 }
-                None => {
-                    summary.params.insert(k.to_owned(), v);
-                    changed = true;
-                }
+                None => added.push((k.to_owned(), v)),
             }
         }
-        if changed {
-            self.commit(&mut st, summary, WriteBatch::new())?;
+        if !added.is_empty() {
+            st.summary.params.extend(added);
+            st.pending();
+            self.commit_if_due(&mut st)?;
         }
         Ok(())
     }
@@ -267,9 +367,9 @@ impl Run {
     pub fn set_tag(&self, key: &str, value: impl Display) -> Result<()> {
         check_name(&self.id, "tag", key)?;
         let mut st = self.active()?;
-        let mut summary = st.summary.clone();
-        summary.tags.insert(key.to_owned(), value.to_string());
-        self.commit(&mut st, summary, WriteBatch::new())
+        st.summary.tags.insert(key.to_owned(), value.to_string());
+        st.pending();
+        self.commit_if_due(&mut st)
     }
 
     /// Logs one metric point at `step`, stamped with the current time.
@@ -301,42 +401,54 @@ impl Run {
                 }],
             ));
         }
-        self.log_points(&groups)
+        self.log_points(&groups, false)
     }
 
-    /// Appends checked points, grouped by metric, in one write.
-    pub(crate) fn log_points<K: AsRef<str>>(&self, groups: &[(K, Vec<MetricPoint>)]) -> Result<()> {
+    /// Buffers checked points, grouped by metric; writes the buffer when
+    /// `write_now` or when it is due.
+    pub(crate) fn log_points<K: AsRef<str>>(
+        &self,
+        groups: &[(K, Vec<MetricPoint>)],
+        write_now: bool,
+    ) -> Result<()> {
         let mut st = self.active()?;
-        let mut summary = st.summary.clone();
-        let mut batch = WriteBatch::new();
-        let mut new_tails = Vec::with_capacity(groups.len());
+        let st = &mut *st;
         for (key, points) in groups {
             let key = key.as_ref();
-            let mut tail = st.tails.get(key).cloned().unwrap_or_default();
-            metrics::append(&self.id, key, &mut tail, points, &mut batch)?;
-            new_tails.push((key, tail));
+            if points.is_empty() {
+                continue;
+            }
+            let pending = st.pending.get_or_insert_with(|| Pending {
+                since: Instant::now(),
+                points: 0,
+                closed: WriteBatch::new(),
+            });
+            pending.points += points.len();
+            let tail = match st.tails.get_mut(key) {
+                Some(t) => t,
+                None => st.tails.entry(key.to_owned()).or_default(),
+            };
+            // Only `next_chunk` overflow can fail here, after 2^32 chunks.
+            metrics::append(&self.id, key, tail, points, &mut pending.closed)?;
+            let mut latest = st.summary.metrics.get(key).copied();
             for p in points {
-                let newer = summary
-                    .metrics
-                    .get(key)
-                    .is_none_or(|l| (p.step, p.timestamp) >= (l.step, l.timestamp));
-                if newer {
-                    summary.metrics.insert(
-                        key.to_owned(),
-                        LatestMetric {
-                            value: p.value,
-                            step: p.step,
-                            timestamp: p.timestamp,
-                        },
-                    );
+                if latest.is_none_or(|l| (p.step, p.timestamp) >= (l.step, l.timestamp)) {
+                    latest = Some(LatestMetric {
+                        value: p.value,
+                        step: p.step,
+                        timestamp: p.timestamp,
+                    });
                 }
             }
+            if let Some(l) = latest {
+                st.summary.metrics.insert(key.to_owned(), l);
+            }
         }
-        self.commit(&mut st, summary, batch)?;
-        for (key, tail) in new_tails {
-            st.tails.insert(key.to_owned(), tail);
+        if write_now {
+            self.commit(st)
+        } else {
+            self.commit_if_due(st)
         }
-        Ok(())
     }
 
     /// A buffered logger for this run, writing every
@@ -412,33 +524,56 @@ impl Run {
         )
     }
 
-    fn end(&self, status: RunStatus, reason: Option<String>) -> Result<()> {
+    fn end(&self, status: RunStatus, reason: Option<String>, durable: bool) -> Result<()> {
         let mut st = self.active()?;
-        let mut summary = st.summary.clone();
-        summary.status = status;
-        summary.end_time = Some(now_ms());
-        summary.reason = reason;
-        self.commit(&mut st, summary, WriteBatch::new())?;
-        self.store.flush()?;
-        tracing::debug!(run_id = %self.id, %status, "ended run");
+        let before = (
+            st.summary.status,
+            st.summary.end_time,
+            st.summary.reason.take(),
+        );
+        st.summary.status = status;
+        st.summary.end_time = Some(now_ms());
+        st.summary.reason = reason;
+        st.pending();
+        if let Err(e) = self.commit(&mut st) {
+            // Still running: the caller may retry.
+            (st.summary.status, st.summary.end_time, st.summary.reason) = before;
+            return Err(e);
+        }
+        drop(st);
+        if durable {
+            self.store.flush()?;
+        }
+        tracing::debug!(run_id = %self.id, %status, durable, "ended run");
         Ok(())
     }
 
-    /// Marks the run `Finished` and flushes the store. When this returns
-    /// `Ok`, the run and everything logged to it is durable.
+    /// Marks the run `Finished`, writes it and flushes the store. When this
+    /// returns `Ok`, the run and everything logged to it is durable.
     pub fn finish(self) -> Result<()> {
-        self.end(RunStatus::Finished, None)
+        self.end(RunStatus::Finished, None, true)
     }
 
-    /// Marks the run `Failed` with a reason, and flushes.
+    /// Marks the run `Finished` and writes it, without flushing the store:
+    /// the run is acknowledged (durable) only after a later
+    /// [`Tracker::flush`](super::Tracker::flush) or any later durable
+    /// `finish`. For many short runs (a grid search's trials), finish each
+    /// this way and flush once: one disk sync instead of one per run. A
+    /// crash before that flush may lose the run's end (it then reads as
+    /// `Running`, or is lost entirely), never leaves it half-written.
+    pub fn finish_unflushed(self) -> Result<()> {
+        self.end(RunStatus::Finished, None, false)
+    }
+
+    /// Marks the run `Failed` with a reason, writes it and flushes.
     pub fn fail(self, reason: impl Into<String>) -> Result<()> {
-        self.end(RunStatus::Failed, Some(reason.into()))
+        self.end(RunStatus::Failed, Some(reason.into()), true)
     }
 
-    /// Marks the run `Killed` (stopped on purpose before completion), and
-    /// flushes.
+    /// Marks the run `Killed` (stopped on purpose before completion), writes
+    /// it and flushes.
     pub fn kill(self) -> Result<()> {
-        self.end(RunStatus::Killed, None)
+        self.end(RunStatus::Killed, None, true)
     }
 
     /// Wraps the run in a [`RunGuard`].
@@ -525,17 +660,36 @@ impl Drop for RunGuard {
         let (status, result) = if std::thread::panicking() {
             (
                 RunStatus::Failed,
-                run.end(RunStatus::Failed, Some("panicked".into())),
+                run.end(RunStatus::Failed, Some("panicked".into()), true),
             )
         } else {
             (
                 RunStatus::Killed,
-                run.end(RunStatus::Killed, Some("dropped without finish".into())),
+                run.end(
+                    RunStatus::Killed,
+                    Some("dropped without finish".into()),
+                    true,
+                ),
             )
         };
         match result {
             Ok(()) => tracing::warn!(run_id = %id, %status, "run guard ended an unfinished run"),
             Err(e) => tracing::error!(run_id = %id, error = %e, "run guard could not end the run"),
+        }
+    }
+}
+
+impl Drop for Run {
+    /// Writes what is still buffered (a run dropped while `Running` keeps
+    /// everything it logged); errors are reported through `tracing`.
+    fn drop(&mut self) {
+        let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if st.pending.is_none() {
+            return;
+        }
+        let mut st = self.lock();
+        if let Err(e) = self.commit(&mut st) {
+            tracing::error!(run_id = %self.id, error = %e, "run dropped with unwritten changes");
         }
     }
 }

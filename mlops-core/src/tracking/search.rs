@@ -17,9 +17,27 @@
 //! | `OR` of served branches | union of the branches |
 //! | `end_time`, `ILIKE`, `LIKE '%x'`, `NOT LIKE`, `NOT IN`, `IS NULL` | not served: evaluated on candidates |
 //!
+//! Each hint is first served with a cap of 4,096 ids; the ones that stay
+//! under it are intersected and the others left to the filter, so one huge
+//! set (an experiment of 100,000 runs) is never read when a selective
+//! condition exists. Only when every hint exceeds the cap are all sets read
+//! in full.
+//!
 //! When nothing is served (no experiment given, no usable condition) every
 //! summary is decoded: summaries are compact (no metric history), so this
 //! full scan is the slow path, not a disaster.
+//!
+//! Ordered walk (tried first): when the first order-by key is a metric or
+//! `start_time` (the default order), the search walks that key's index in
+//! the requested direction, inside the range the filter allows for that
+//! key, and stops as soon as it holds the page plus one match (and the rest
+//! of the boundary value's ties). Before decoding a walked run it checks the
+//! filter's `=` / `IN` conditions on params, tags, experiment, status and
+//! name with one index key lookup each, so non-candidates are never
+//! decoded. A top-100 query thus reads a few hundred index entries, however
+//! many runs match. When the walk does not finish within a budget (the
+//! filter matches few runs) or runs without the metric could still belong
+//! on the page (they sort last), the search falls back to the plan above.
 //!
 //! Results are sorted by the order-by keys (default `start_time DESC`),
 //! ties broken by run id, and cut into pages. The page token is opaque: the
@@ -30,7 +48,7 @@ use std::ops::Bound;
 
 use super::Tracker;
 use super::index::{self, EXPERIMENT, METRIC, NAME, PARAM, STATUS, TAG};
-use super::keys::{self, push_str};
+use super::keys::{self, RUN_ID_LEN, push_str};
 use super::record::RunSummary;
 use crate::error::{Error, Result};
 use crate::filter::{
@@ -158,6 +176,10 @@ impl Searchable for RunSummary {
     }
 }
 
+/// A candidate set this small is decoded as it is rather than narrowed
+/// further by range scans.
+const FEW_CANDIDATES: usize = 4096;
+
 /// Sorted, deduplicated run ids.
 type IdSet = Vec<String>;
 
@@ -220,8 +242,9 @@ fn time_bounds(range: &NumRange) -> (Bound<[u8; 8]>, Bound<[u8; 8]>) {
     (lower, upper)
 }
 
-/// Candidate ids for one hint, or `None` when no index serves it.
-fn serve(store: &dyn Store, hint: &IndexHint) -> Result<Option<IdSet>> {
+/// Candidate ids for one hint, or `None` when no index serves it or it
+/// would give more than `cap` ids.
+fn serve(store: &dyn Store, hint: &IndexHint, cap: usize) -> Result<Option<IdSet>> {
     let ids = match hint {
         IndexHint::OneOf {
             field: FieldRef::Attribute(Attribute::RunId),
@@ -235,7 +258,11 @@ fn serve(store: &dyn Store, hint: &IndexHint) -> Result<Option<IdSet>> {
             for v in values {
                 let mut p = text_prefix(kind, key);
                 push_str(&mut p, v);
-                ids.extend(index::ids_with_prefix(store, &p)?);
+                let left = cap.saturating_sub(ids.len());
+                let Some(found) = index::ids_with_prefix_capped(store, &p, left)? else {
+                    return Ok(None);
+                };
+                ids.extend(found);
             }
             ids
         }
@@ -248,39 +275,56 @@ fn serve(store: &dyn Store, hint: &IndexHint) -> Result<Option<IdSet>> {
             // terminator) prefixes every escaped value that starts with it.
             push_str(&mut p, prefix);
             p.truncate(p.len() - 2);
-            index::ids_with_prefix(store, &p)?
+            let Some(ids) = index::ids_with_prefix_capped(store, &p, cap)? else {
+                return Ok(None);
+            };
+            ids
         }
         IndexHint::Range {
             field: FieldRef::Metric(k),
             range,
         } => {
             let (lo, hi) = range.key_bounds();
-            index::ids_in_range(store, &index::str_prefix(METRIC, k), lo, hi)?
+            let found = index::ids_in_range(store, &index::str_prefix(METRIC, k), lo, hi, cap)?;
+            let Some(ids) = found else {
+                return Ok(None);
+            };
+            ids
         }
         IndexHint::Range {
             field: FieldRef::Attribute(Attribute::StartTime),
             range,
         } => {
             let (lo, hi) = time_bounds(range);
-            index::ids_in_range(store, &[index::START], lo, hi)?
+            let Some(ids) = index::ids_in_range(store, &[index::START], lo, hi, cap)? else {
+                return Ok(None);
+            };
+            ids
         }
         IndexHint::Range { .. } => return Ok(None),
-        IndexHint::Present { field } => match field {
-            FieldRef::Metric(k) => index::ids_with_prefix(store, &index::str_prefix(METRIC, k))?,
-            FieldRef::Param(k) => index::ids_with_prefix(store, &index::str_prefix(PARAM, k))?,
-            FieldRef::Tag(k) => index::ids_with_prefix(store, &index::str_prefix(TAG, k))?,
-            FieldRef::Attribute(_) => return Ok(None),
-        },
+        IndexHint::Present { field } => {
+            let prefix = match field {
+                FieldRef::Metric(k) => index::str_prefix(METRIC, k),
+                FieldRef::Param(k) => index::str_prefix(PARAM, k),
+                FieldRef::Tag(k) => index::str_prefix(TAG, k),
+                FieldRef::Attribute(_) => return Ok(None),
+            };
+            let Some(ids) = index::ids_with_prefix_capped(store, &prefix, cap)? else {
+                return Ok(None);
+            };
+            ids
+        }
         IndexHint::AnyOf(alternatives) => {
             let mut union = Vec::new();
             for alt in alternatives {
                 let mut sets = Vec::new();
                 for h in alt {
-                    if let Some(s) = serve(store, h)? {
+                    if let Some(s) = serve(store, h, usize::MAX)? {
                         sets.push(s);
                     }
                 }
                 match intersect_all(sets) {
+                    Some(s) if union.len() + s.len() > cap => return Ok(None),
                     Some(s) => union.extend(s),
                     // An alternative without any served hint could match
                     // anything: the union constrains nothing.
@@ -326,6 +370,214 @@ fn fingerprint(experiments: &[String], filter: &Filter, order: &[OrderKey]) -> u
     let mut first = [0u8; 8];
     first.copy_from_slice(&h.finalize().as_bytes()[..8]);
     u64::from_le_bytes(first)
+}
+
+/// The index an ordered walk follows: key prefix, the range allowed by the
+/// filter (already encoded), whether every match has a value in it.
+struct Walk {
+    prefix: Vec<u8>,
+    low: Bound<[u8; 8]>,
+    high: Bound<[u8; 8]>,
+    descending: bool,
+    /// Every run that can match has the key (so runs missing it, which
+    /// sort last, need no second look).
+    complete: bool,
+}
+
+/// Plans an ordered walk for the first order key, if it has an index.
+fn plan_walk(order: &[OrderKey], hints: &[IndexHint]) -> Option<Walk> {
+    let first = order.first()?;
+    match &first.field {
+        FieldRef::Metric(k) => {
+            let mut range = NumRange::ALL;
+            let mut complete = false;
+            for h in hints {
+                match h {
+                    IndexHint::Range {
+                        field: FieldRef::Metric(hk),
+                        range: r,
+                    } if hk == k => {
+                        range = range.intersect(r);
+                        complete = true;
+                    }
+                    IndexHint::Present {
+                        field: FieldRef::Metric(hk),
+                    } if hk == k => complete = true,
+                    _ => {}
+                }
+            }
+            let (low, high) = range.key_bounds();
+            Some(Walk {
+                prefix: index::str_prefix(METRIC, k),
+                low,
+                high,
+                descending: first.descending,
+                complete,
+            })
+        }
+        FieldRef::Attribute(Attribute::StartTime) => {
+            let mut range = NumRange::ALL;
+            for h in hints {
+                if let IndexHint::Range {
+                    field: FieldRef::Attribute(Attribute::StartTime),
+                    range: r,
+                } = h
+                {
+                    range = range.intersect(r);
+                }
+            }
+            let (low, high) = time_bounds(&range);
+            Some(Walk {
+                prefix: vec![index::START],
+                low,
+                high,
+                descending: first.descending,
+                complete: true,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Index key prefixes (one per accepted value) of a hint that a walked run
+/// can be checked against with point lookups: `=` / `IN` on an indexed
+/// text field. A run passes when one of `prefix ‖ run_id` exists.
+fn membership_prefixes(hint: &IndexHint) -> Option<Vec<Vec<u8>>> {
+    let IndexHint::OneOf { field, values } = hint else {
+        return None;
+    };
+    let (kind, key) = text_index(field)?;
+    Some(
+        values
+            .iter()
+            .map(|v| {
+                let mut p = text_prefix(kind, key);
+                push_str(&mut p, v);
+                keys::INDEX.key(&p)
+            })
+            .collect(),
+    )
+}
+
+/// Most index entries an ordered walk reads for a page ending at `needed`
+/// before it gives up for the set-based plan.
+fn walk_budget(needed: usize) -> usize {
+    needed.saturating_mul(8).saturating_add(1024)
+}
+
+/// Runs the ordered walk; `None` when it cannot answer exactly (budget
+/// spent, or runs missing the key might belong on the page).
+fn ordered_walk(
+    store: &dyn Store,
+    walk: &Walk,
+    filter: &Filter,
+    order: &[OrderKey],
+    hints: &[IndexHint],
+    needed: usize,
+) -> Result<Option<(Vec<RunSummary>, usize)>> {
+    let checks: Vec<Vec<Vec<u8>>> = hints.iter().filter_map(membership_prefixes).collect();
+    let with = |n: &[u8; 8], after: bool| {
+        let mut k = keys::INDEX.key(&walk.prefix);
+        k.extend_from_slice(n);
+        if after {
+            // run ids are hex ASCII, below 0xFF
+            k.push(0xFF);
+        }
+        k
+    };
+    let start = match walk.low {
+        Bound::Included(n) => with(&n, false),
+        Bound::Excluded(n) => with(&n, true),
+        Bound::Unbounded => keys::INDEX.key(&walk.prefix),
+    };
+    let end = match walk.high {
+        Bound::Included(n) => with(&n, true),
+        Bound::Excluded(n) => with(&n, false),
+        Bound::Unbounded => keys::INDEX.key(&index::prefix_end(&walk.prefix)),
+    };
+    let entries = if walk.descending {
+        store.scan_range_rev(keys::TREE, &start, &end)?
+    } else {
+        store.scan_range(keys::TREE, &start, &end)?
+    };
+    let value_at = keys::INDEX.key(&walk.prefix).len();
+    let budget = walk_budget(needed);
+    let mut runs: Vec<RunSummary> = Vec::new();
+    let mut boundary: Option<[u8; 8]> = None;
+    let (mut walked, mut decoded) = (0usize, 0usize);
+    let mut id_key = keys::RUNS.key(&[0u8; RUN_ID_LEN]);
+    let mut probe = Vec::new();
+    for entry in entries {
+        let (k, _) = entry?;
+        let (Some(value), Some(id)) = (
+            k.get(value_at..value_at + 8),
+            k.get(value_at + 8..).filter(|id| id.len() == RUN_ID_LEN),
+        ) else {
+            continue;
+        };
+        if let Some(b) = boundary
+            && b != value
+        {
+            // The page and the boundary value's ties are complete.
+            return finish_walk(runs, order, decoded).map(Some);
+        }
+        walked += 1;
+        if walked > budget && boundary.is_none() {
+            return Ok(None);
+        }
+        let mut pass = true;
+        for alternatives in &checks {
+            let mut any = false;
+            for p in alternatives {
+                probe.clear();
+                probe.extend_from_slice(p);
+                probe.extend_from_slice(id);
+                if store.get(keys::TREE, &probe)?.is_some() {
+                    any = true;
+                    break;
+                }
+            }
+            if !any {
+                pass = false;
+                break;
+            }
+        }
+        if !pass {
+            continue;
+        }
+        id_key.truncate(1);
+        id_key.extend_from_slice(id);
+        let Some(bytes) = store.get(keys::TREE, &id_key)? else {
+            continue;
+        };
+        decoded += 1;
+        let what = || format!("run {} summary", String::from_utf8_lossy(id));
+        let s: RunSummary = codec::decode(&bytes, &what())?;
+        if filter.matches(&s) {
+            runs.push(s);
+            if runs.len() >= needed && boundary.is_none() {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(value);
+                boundary = Some(b);
+            }
+        }
+    }
+    // The walk reached the end of the index.
+    if boundary.is_some() || walk.complete {
+        return finish_walk(runs, order, decoded).map(Some);
+    }
+    Ok(None)
+}
+
+fn finish_walk(
+    mut runs: Vec<RunSummary>,
+    order: &[OrderKey],
+    decoded: usize,
+) -> Result<(Vec<RunSummary>, usize)> {
+    runs.sort_by(|a, b| {
+        crate::filter::order_cmp(a, b, order).then_with(|| a.run_id.cmp(&b.run_id))
+    });
+    Ok((runs, decoded))
 }
 
 fn encode_token(offset: usize, fp: u64) -> String {
@@ -399,10 +651,41 @@ impl Tracker {
                 values: experiments.clone(),
             });
         }
+        // `+ 1`: one match past the page tells whether a next page exists.
+        let needed = offset.saturating_add(query.limit).saturating_add(1);
+        if let Some(walk) = plan_walk(&order, &hints)
+            && let Some((mut runs, decoded)) =
+                ordered_walk(store, &walk, &filter, &order, &hints, needed)?
+        {
+            tracing::debug!(filter = %filter, decoded, matched = runs.len(), "run search: ordered walk");
+            let total = runs.len();
+            let end = offset.saturating_add(query.limit).min(total);
+            let page: Vec<RunSummary> = if offset < total {
+                runs.drain(offset..end).collect()
+            } else {
+                Vec::new()
+            };
+            return Ok(SearchPage {
+                runs: page,
+                next_page_token: (end < total).then(|| encode_token(end, fp)),
+                decoded,
+            });
+        }
+
+        // First every hint with a cap: the selective ones finish their scan
+        // and alone narrow the candidates enough (the full filter re-checks
+        // the rest). Only when none is selective are the sets read in full.
         let mut sets = Vec::new();
         for h in &hints {
-            if let Some(s) = serve(store, h)? {
+            if let Some(s) = serve(store, h, FEW_CANDIDATES)? {
                 sets.push(s);
+            }
+        }
+        if sets.is_empty() {
+            for h in &hints {
+                if let Some(s) = serve(store, h, usize::MAX)? {
+                    sets.push(s);
+                }
             }
         }
         let served = sets.len();

@@ -429,10 +429,22 @@ fn indexed_filters_decode_only_candidates() {
         && r.params["model"] == "rf"
         && r.metrics["auc"].value > 0.9));
     assert!(page.decoded <= page.runs.len(), "decoded {}", page.decoded);
+    // Not ordered by an indexed key and no usable condition: every run.
     let scan = t
-        .search(&SearchQuery::new().filter("end_time > 0"))
+        .search(
+            &SearchQuery::new()
+                .filter("end_time > 0")
+                .order_by("run_name"),
+        )
         .unwrap();
     assert_eq!(scan.decoded, 120);
+    // The default order (start_time DESC) walks the start-time index and
+    // stops once it holds the page plus one match (and that one's ties).
+    let walk = t
+        .search(&SearchQuery::new().filter("end_time > 0").limit(10))
+        .unwrap();
+    assert_eq!(walk.runs.len(), 10);
+    assert!(walk.decoded < 60, "decoded {}", walk.decoded);
     let exp_only = t.search(&SearchQuery::new().experiment("fraud")).unwrap();
     assert_eq!((exp_only.decoded, exp_only.runs.len()), (60, 60));
 }
@@ -487,4 +499,204 @@ fn search_errors_are_typed() {
         .search(&SearchQuery::new().limit(10).page_token(token))
         .unwrap();
     assert_eq!(second.runs.len(), 10);
+}
+
+#[test]
+fn run_writes_are_buffered_until_a_commit_point() {
+    let t = tracker();
+    let exp = t.experiment("e").unwrap();
+    let run = t.start_run(&exp, RunOptions::default()).unwrap();
+    let id = run.id().to_owned();
+    run.log_param("model", "rf").unwrap();
+    run.log_metric("auc", 0.9, 0).unwrap();
+    run.set_tag("team", "risk").unwrap();
+    // The handle sees its own changes; the store has only the started run.
+    assert_eq!(run.summary().params["model"], "rf");
+    let stored = t.get_summary(&id).unwrap();
+    assert!(stored.params.is_empty() && stored.metrics.is_empty() && stored.tags.is_empty());
+    run.flush().unwrap();
+    let stored = t.get_summary(&id).unwrap();
+    assert_eq!(stored.params["model"], "rf");
+    assert_eq!(stored.tags["team"], "risk");
+    assert_eq!(t.run_metrics_history(&id, "auc").unwrap().len(), 1);
+    let found = t
+        .search(&SearchQuery::new().filter("params.model = 'rf' AND metrics.auc > 0.5"))
+        .unwrap();
+    assert_eq!(found.runs.len(), 1);
+}
+
+#[test]
+fn finish_unflushed_runs_survive_tracker_flush_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ids = Vec::new();
+    {
+        let t = Tracker::new(Arc::new(crate::store::SledStore::open(dir.path()).unwrap()));
+        let exp = t.experiment("grid").unwrap();
+        for i in 0..50i64 {
+            let run = t.start_run(&exp, RunOptions::default()).unwrap();
+            run.log_params((0..10).map(|p| (format!("p{p}"), i * 100 + p)))
+                .unwrap();
+            let names: Vec<String> = (0..10).map(|m| format!("m{m}")).collect();
+            let values: Vec<(&str, f64)> = names
+                .iter()
+                .enumerate()
+                .map(|(m, n)| (n.as_str(), (i * 10 + m as i64) as f64))
+                .collect();
+            run.log_metrics(&values, 3).unwrap();
+            if i % 2 == 0 {
+                // A second point: this metric's history needs a chunk.
+                run.log_metric("m0", -1.0, 4).unwrap();
+            }
+            ids.push(run.id().to_owned());
+            run.finish_unflushed().unwrap();
+        }
+        t.flush().unwrap();
+    }
+    let t = Tracker::new(Arc::new(crate::store::SledStore::open(dir.path()).unwrap()));
+    for (i, id) in ids.iter().enumerate() {
+        let i = i as i64;
+        let s = t.get_summary(id).unwrap();
+        assert_eq!(s.status, RunStatus::Finished);
+        assert_eq!(s.params.len(), 10);
+        assert_eq!(s.params["p7"], (i * 100 + 7).to_string());
+        let m5 = t.run_metrics_history(id, "m5").unwrap();
+        assert_eq!(m5.len(), 1);
+        assert_eq!((m5[0].value, m5[0].step), ((i * 10 + 5) as f64, 3));
+        let m0: Vec<f64> = t
+            .run_metrics_history(id, "m0")
+            .unwrap()
+            .iter()
+            .map(|p| p.value)
+            .collect();
+        if i % 2 == 0 {
+            assert_eq!(m0, [(i * 10) as f64, -1.0]);
+        } else {
+            assert_eq!(m0, [(i * 10) as f64]);
+        }
+    }
+    // One-point histories have no chunk: the summary holds the point.
+    let chunks = t
+        .store()
+        .scan_prefix(keys::TREE, &keys::METRICS.key(ids[1].as_bytes()))
+        .unwrap()
+        .count();
+    assert_eq!(chunks, 0);
+    let page = t
+        .search(
+            &SearchQuery::new()
+                .filter("params.p3 = '4903' AND metrics.m1 > 0")
+                .order_by("metrics.m1 DESC"),
+        )
+        .unwrap();
+    assert_eq!(page.runs.len(), 1);
+    assert_eq!(page.runs[0].run_id, ids[49]);
+}
+
+#[test]
+fn resumed_one_point_history_grows_into_a_chunk() {
+    let t = tracker();
+    let exp = t.experiment("e").unwrap();
+    let run = t.start_run(&exp, RunOptions::default()).unwrap();
+    let id = run.id().to_owned();
+    run.log_metric("loss", 2.0, 0).unwrap();
+    drop(run); // written on drop, still Running
+    assert_eq!(t.run_metrics_history(&id, "loss").unwrap().len(), 1);
+    let again = t.resume_run(&id).unwrap();
+    again.log_metric("loss", 1.0, 1).unwrap();
+    again.finish().unwrap();
+    let values: Vec<f64> = t
+        .run_metrics_history(&id, "loss")
+        .unwrap()
+        .iter()
+        .map(|p| p.value)
+        .collect();
+    assert_eq!(values, [2.0, 1.0]);
+}
+
+mod search_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FILTERS: [&str; 10] = [
+        "",
+        "metrics.auc > 0.3",
+        "metrics.auc >= 0.2 AND params.model = 'rf'",
+        "params.model IN ('rf', 'gbm')",
+        "params.model = 'tree' OR metrics.loss < 0",
+        "metrics.loss IS NULL",
+        "metrics.auc IS NULL OR params.model = 'rf'",
+        "status = 'FINISHED' AND params.model != 'gbm'",
+        "metrics.loss > -2 AND metrics.loss <= 2",
+        "tags.kind = 'b'",
+    ];
+    const ORDERS: [&str; 6] = [
+        "",
+        "metrics.auc DESC",
+        "metrics.auc",
+        "metrics.loss DESC, metrics.auc",
+        "start_time ASC",
+        "params.model, metrics.auc DESC",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn search_equals_brute_force(
+            // Per run: model, optional auc (coarse, so ties occur), optional
+            // loss, how it ends.
+            runs in proptest::collection::vec(
+                (0u8..4, proptest::option::of(0u8..6), proptest::option::of(-3i8..4), 0u8..3),
+                0..60,
+            ),
+            filter_no in 0usize..FILTERS.len(),
+            order_no in 0usize..ORDERS.len(),
+            limit in 1usize..12,
+        ) {
+            let t = tracker();
+            let exp = t.experiment("p").unwrap();
+            let models = ["rf", "gbm", "tree", "logreg"];
+            for (i, (model, auc, loss, status)) in runs.iter().enumerate() {
+                let opts = RunOptions::default().tag("kind", if i % 2 == 0 { "a" } else { "b" });
+                let run = t.start_run(&exp, opts).unwrap();
+                run.log_param("model", models[usize::from(*model)]).unwrap();
+                if let Some(a) = auc {
+                    run.log_metric("auc", f64::from(*a) / 10.0, 0).unwrap();
+                }
+                if let Some(l) = loss {
+                    run.log_metric("loss", f64::from(*l), 0).unwrap();
+                }
+                match status {
+                    0 => run.finish().unwrap(),
+                    1 => run.finish_unflushed().unwrap(),
+                    _ => drop(run),
+                }
+            }
+            let (f, o) = (FILTERS[filter_no], ORDERS[order_no]);
+            let filter = Filter::parse(f).unwrap();
+            let order = OrderBy::parse(if o.is_empty() { "start_time DESC" } else { o }).unwrap();
+            let all = t.list_runs(&exp).unwrap();
+            let mut expected: Vec<&RunSummary> = all.iter().filter(|s| filter.matches(*s)).collect();
+            expected.sort_by(|a, b| order.compare(*a, *b).then_with(|| a.run_id.cmp(&b.run_id)));
+            let expected: Vec<&str> = expected.iter().map(|s| s.run_id.as_str()).collect();
+            let mut got = Vec::new();
+            let mut token: Option<String> = None;
+            for _ in 0..200 {
+                let mut q = SearchQuery::new().experiment("p").filter(f).limit(limit);
+                if !o.is_empty() {
+                    q = q.order_by(o);
+                }
+                if let Some(tok) = token.take() {
+                    q = q.page_token(tok);
+                }
+                let page = t.search(&q).unwrap();
+                prop_assert!(page.runs.len() <= limit);
+                got.extend(page.runs.into_iter().map(|r| r.run_id));
+                match page.next_page_token {
+                    Some(tok) => token = Some(tok),
+                    None => break,
+                }
+            }
+            prop_assert_eq!(got, expected, "filter `{}` order `{}`", f, o);
+        }
+    }
 }
