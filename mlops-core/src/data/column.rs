@@ -121,22 +121,10 @@ impl PartialEq for NumericColumn {
     }
 }
 
-/// Up to the first 8 bytes of `s` as one number (zero-padded), so short
-/// strings compare in one instruction instead of a byte loop or a `memcmp`
-/// call (both showed in profiles).
-fn prefix_key(s: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = s.len().min(8);
-    b[..n].copy_from_slice(&s[..n]);
-    u64::from_le_bytes(b)
-}
-
-/// Equality of two byte strings of the same length, 8 bytes at a time.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && a.chunks(8)
-            .zip(b.chunks(8))
-            .all(|(x, y)| prefix_key(x) == prefix_key(y))
+/// String equality, inlined for the short strings of categories (a call to
+/// `memcmp` per comparison showed in profiles).
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 /// Dictionaries up to this size are searched by a scan instead of a hash.
@@ -157,10 +145,6 @@ pub struct CategoricalColumn {
     /// strings. Probed once per cell while reading.
     #[serde(skip)]
     lookup: HashTable<(u64, u32)>,
-    /// Build-time (first 8 bytes, length) of the first
-    /// [`SMALL_DICTIONARY`] entries, scanned before any hashing.
-    #[serde(skip)]
-    small: Vec<(u64, usize)>,
 }
 
 impl CategoricalColumn {
@@ -235,13 +219,6 @@ impl CategoricalColumn {
         self.codes.push(code);
     }
 
-    /// Pushes a cell given as bytes that the caller has checked to be
-    /// UTF-8 (the CSV reader validates each record once).
-    pub(crate) fn push_utf8(&mut self, v: &[u8]) {
-        let code = self.intern(v, |b| String::from_utf8_lossy(b).into_owned());
-        self.codes.push(code);
-    }
-
     pub(crate) fn reserve(&mut self, rows: usize) {
         self.codes.reserve(rows);
     }
@@ -254,33 +231,24 @@ impl CategoricalColumn {
     }
 
     /// The code of `s`, adding it (made by `owned`) to the dictionary when new.
-    fn intern<S: AsRef<[u8]>>(&mut self, s: S, owned: impl FnOnce(S) -> String) -> u32 {
-        let bytes = s.as_ref();
-        // Most categorical columns have a handful of values: a scan of
-        // (prefix, length) keys beats hashing every cell.
-        if self.dictionary.len() <= SMALL_DICTIONARY && self.small.len() == self.dictionary.len() {
-            let key = (prefix_key(bytes), bytes.len());
-            if let Some(c) = self.small.iter().enumerate().position(|(c, k)| {
-                *k == key
-                    && (key.1 <= 8
-                        || self
-                            .dictionary
-                            .get(c)
-                            .is_some_and(|d| same_bytes(&d.as_bytes()[8..], &bytes[8..])))
-            }) {
-                return c as u32;
-            }
+    fn intern<S: AsRef<str>>(&mut self, s: S, owned: impl FnOnce(S) -> String) -> u32 {
+        // Most categorical columns have a handful of values: a scan (length
+        // first) beats hashing every cell.
+        if self.dictionary.len() <= SMALL_DICTIONARY
+            && let Some(c) = self
+                .dictionary
+                .iter()
+                .position(|d| same_text(d, s.as_ref()))
+        {
+            return c as u32;
         }
-        let hash = FxBuildHasher.hash_one(bytes);
+        let hash = FxBuildHasher.hash_one(s.as_ref());
         let dictionary = &self.dictionary;
         // One probe sequence for both the lookup and the insertion.
         let entry = self.lookup.entry(
             hash,
             |&(h, c)| {
-                h == hash
-                    && dictionary
-                        .get(c as usize)
-                        .is_some_and(|d| same_bytes(d.as_bytes(), bytes))
+                h == hash && dictionary.get(c as usize).map(String::as_str) == Some(s.as_ref())
             },
             |&(h, _)| h,
         );
@@ -289,9 +257,6 @@ impl CategoricalColumn {
             hashbrown::hash_table::Entry::Vacant(e) => {
                 let c = dictionary.len() as u32;
                 e.insert((hash, c));
-                if self.small.len() == c as usize && (c as usize) < SMALL_DICTIONARY {
-                    self.small.push((prefix_key(bytes), bytes.len()));
-                }
                 self.dictionary.push(owned(s));
                 c
             }

@@ -353,7 +353,7 @@ impl MissingTokens {
         }
     }
 
-    fn contains(&self, cell: &[u8]) -> bool {
+    fn contains(&self, cell: &str) -> bool {
         let n = cell.len();
         if n > self.max_len || (n < 64 && self.lengths >> n & 1 == 0) {
             return false;
@@ -362,8 +362,8 @@ impl MissingTokens {
             // Inline byte compare: tokens are a few bytes, a `memcmp` call is not.
             Some(few) => few
                 .iter()
-                .any(|t| t.len() == n && t.bytes().zip(cell).all(|(a, b)| a == *b)),
-            None => std::str::from_utf8(cell).is_ok_and(|c| self.tokens.contains(c)),
+                .any(|t| t.len() == n && t.bytes().zip(cell.bytes()).all(|(a, b)| a == b)),
+            None => self.tokens.contains(cell),
         }
     }
 }
@@ -492,7 +492,7 @@ impl<R: Read> CsvChunks<R> {
                         && let Ok(s) = std::str::from_utf8(field)
                     {
                         let t = s.trim();
-                        if !self.opts.missing.contains(t.as_bytes()) && t.parse::<f64>().is_err() {
+                        if !self.opts.missing.contains(t) && t.parse::<f64>().is_err() {
                             numeric[i] = false;
                         }
                     }
@@ -654,15 +654,12 @@ impl RowSink {
         let line = rec.position().map_or(0, |p| p.line());
         self.scratch.clear();
         match parse_record(ctx, rec, line, &mut self.scratch) {
-            Ok(()) => {
-                let whole = rec.as_slice();
+            Ok(whole) => {
                 for (col, cell) in self.columns.iter_mut().zip(self.scratch.drain(..)) {
                     match (col, cell) {
                         (Column::Numeric(c), Cell::Number(v)) => c.push(Some(v)),
                         (Column::Numeric(c), _) => c.push(None),
-                        (Column::Categorical(c), Cell::Text(r)) => {
-                            c.push_utf8(whole.get(r).unwrap_or_default())
-                        }
+                        (Column::Categorical(c), Cell::Text(r)) => c.push(whole.get(r)),
                         (Column::Categorical(c), _) => c.push(None),
                     }
                 }
@@ -901,16 +898,15 @@ impl<R: Read> Iterator for CsvChunks<R> {
     }
 }
 
-/// Validates a record into `out`; text cells are byte ranges of the record
-/// (checked to be UTF-8 once, for the whole record). Nothing is pushed into
-/// columns until the whole record is known to be good, so a rejected row
-/// never leaves a half-written row behind.
-fn parse_record(
+/// Validates a record into `out` and returns the record's text. Nothing is
+/// pushed into columns until the whole record is known to be good, so a
+/// rejected row never leaves a half-written row behind.
+fn parse_record<'r>(
     ctx: &ParseCtx<'_>,
-    rec: &csv::ByteRecord,
+    rec: &'r csv::ByteRecord,
     line: u64,
     out: &mut Vec<Cell>,
-) -> Result<()> {
+) -> Result<&'r str> {
     let (opts, source, headers, types) = (ctx.opts, ctx.source, ctx.headers, ctx.types);
     if rec.len() != headers.len() {
         return Err(Error::RaggedRow {
@@ -920,77 +916,56 @@ fn parse_record(
             found: rec.len(),
         });
     }
-    if std::str::from_utf8(rec.as_slice()).is_err() {
-        for (field, name) in rec.iter().zip(headers) {
-            if let Err(e) = std::str::from_utf8(field) {
-                return Err(Error::BadCell {
-                    file: source.to_owned(),
-                    line,
-                    column: name.clone(),
-                    reason: format!("invalid UTF-8 at byte {} of the cell", e.valid_up_to()),
-                });
+    let whole = match std::str::from_utf8(rec.as_slice()) {
+        Ok(w) => w,
+        Err(_) => {
+            for (field, name) in rec.iter().zip(headers) {
+                if let Err(e) = std::str::from_utf8(field) {
+                    return Err(Error::BadCell {
+                        file: source.to_owned(),
+                        line,
+                        column: name.clone(),
+                        reason: format!("invalid UTF-8 at byte {} of the cell", e.valid_up_to()),
+                    });
+                }
             }
+            return Err(Error::Csv {
+                file: source.to_owned(),
+                line,
+                reason: "invalid UTF-8".into(),
+            });
         }
-        return Err(Error::Csv {
-            file: source.to_owned(),
-            line,
-            reason: "invalid UTF-8".into(),
-        });
-    }
-    // The record's fields are stored back to back: a running offset gives
-    // each field's range without looking its bounds up again.
-    let mut start = 0;
-    for ((field, ty), name) in rec.iter().zip(types).zip(headers) {
-        let (lead, trimmed) = trim_bytes(field);
-        let cell_start = start + lead;
-        start += field.len();
+    };
+    for (i, (ty, name)) in types.iter().zip(headers).enumerate() {
+        // Fields split at ASCII delimiters of valid UTF-8, so every range is
+        // on a char boundary.
+        let range = rec.range(i).unwrap_or(0..0);
+        let text = whole.get(range.clone()).unwrap_or("");
+        let (lead, trimmed) = trim(text);
         if opts.missing.contains(trimmed) {
             out.push(Cell::Missing);
             continue;
         }
         match ty {
             ColumnType::Categorical => {
-                out.push(Cell::Text(cell_start..cell_start + trimmed.len()));
+                let start = range.start + lead;
+                out.push(Cell::Text(start..start + trimmed.len()));
             }
-            ColumnType::Numeric => match parse_number(trimmed) {
-                Some(v) if v.is_nan() => out.push(Cell::Missing),
-                Some(v) => out.push(Cell::Number(v)),
-                None => {
+            ColumnType::Numeric => match trimmed.parse::<f64>() {
+                Ok(v) if v.is_nan() => out.push(Cell::Missing),
+                Ok(v) => out.push(Cell::Number(v)),
+                Err(_) => {
                     return Err(Error::BadCell {
                         file: source.to_owned(),
                         line,
                         column: name.clone(),
-                        reason: format!(
-                            "`{}` is not a number (the column is numeric)",
-                            String::from_utf8_lossy(trimmed)
-                        ),
+                        reason: format!("`{trimmed}` is not a number (the column is numeric)"),
                     });
                 }
             },
         }
     }
-    Ok(())
-}
-
-/// `str::parse::<f64>` on the bytes of a cell (UTF-8, checked earlier).
-fn parse_number(cell: &[u8]) -> Option<f64> {
-    std::str::from_utf8(cell).ok()?.parse().ok()
-}
-
-/// [`trim`] on the bytes of a cell that is valid UTF-8; the common cell
-/// (visible ASCII at both ends) is returned as is without a UTF-8 check.
-fn trim_bytes(cell: &[u8]) -> (usize, &[u8]) {
-    let plain = |b: Option<&u8>| matches!(b, Some(&b) if b.is_ascii_graphic());
-    if plain(cell.first()) && plain(cell.last()) {
-        return (0, cell);
-    }
-    match std::str::from_utf8(cell) {
-        Ok(text) => {
-            let (lead, trimmed) = trim(text);
-            (lead, trimmed.as_bytes())
-        }
-        Err(_) => (0, cell),
-    }
+    Ok(whole)
 }
 
 /// `text.trim()` and the length trimmed at the start, with a fast path for
@@ -1242,14 +1217,14 @@ mod tests {
     fn missing_tokens_few_and_many() {
         let few = MissingTokens::new(DEFAULT_MISSING.iter().map(|s| (*s).to_owned()));
         for (cell, missing) in [("", true), ("NA", true), ("NaN", true), ("null", true)] {
-            assert_eq!(few.contains(cell.as_bytes()), missing, "{cell:?}");
+            assert_eq!(few.contains(cell), missing, "{cell:?}");
         }
         for cell in ["Yes", "No", "nan", "nulls", "N"] {
-            assert!(!few.contains(cell.as_bytes()), "{cell:?}");
+            assert!(!few.contains(cell), "{cell:?}");
         }
         let many = MissingTokens::new((0..20).map(|i| format!("m{i}")).chain(["?".to_owned()]));
         assert!(many.few.is_none());
-        assert!(many.contains(b"m19") && many.contains(b"?") && !many.contains(b"m20"));
+        assert!(many.contains("m19") && many.contains("?") && !many.contains("m20"));
     }
 
     proptest! {
