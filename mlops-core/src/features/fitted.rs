@@ -523,7 +523,10 @@ impl FittedFeatures {
     ///
     /// Allocates the matrix; to reuse one buffer across batches (a large
     /// fresh allocation costs page faults that can exceed the transform
-    /// itself), use [`transform_into`](Self::transform_into).
+    /// itself), use [`transform_into`](Self::transform_into). On Linux with
+    /// glibc, starting the process with
+    /// `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` lets large allocations use
+    /// transparent huge pages, which removes most of those faults.
     pub fn transform(&self, frame: &Frame) -> Result<Array2<f64>> {
         let _span = tracing::debug_span!("features.transform", rows = frame.n_rows()).entered();
         let n = frame.n_rows();
