@@ -223,6 +223,13 @@ impl CategoricalColumn {
         self.codes.reserve(rows);
     }
 
+    /// Reserves room for `distinct` more dictionary entries, so a column of
+    /// mostly unique values (an id) does not rehash as it grows.
+    pub(crate) fn reserve_distinct(&mut self, distinct: usize) {
+        self.dictionary.reserve(distinct);
+        self.lookup.reserve(distinct, |&(h, _)| h);
+    }
+
     /// The code of `s`, adding it (made by `owned`) to the dictionary when new.
     fn intern<S: AsRef<str>>(&mut self, s: S, owned: impl FnOnce(S) -> String) -> u32 {
         // Most categorical columns have a handful of values: a scan (length
@@ -260,6 +267,9 @@ impl CategoricalColumn {
     /// the same source) before [`CategoricalColumn::finish`]: codes are
     /// remapped so the dictionary stays in first-appearance order.
     pub(crate) fn append(&mut self, other: CategoricalColumn) {
+        if other.dictionary.len() > SMALL_DICTIONARY {
+            self.reserve_distinct(other.dictionary.len());
+        }
         let remap: Vec<u32> = other
             .dictionary
             .into_iter()

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use rustc_hash::FxHashSet;
@@ -141,17 +141,95 @@ impl CsvReader {
     /// (split at record boundaries); the result, errors and rejected rows
     /// are the same as a sequential read.
     pub fn read_path(&self, path: impl AsRef<Path>) -> Result<CsvOutcome> {
-        let path = path.as_ref();
-        let data = std::fs::read(path).map_err(|source| Error::Io {
+        self.read_file(path.as_ref(), parallelism(), MIN_PART_BYTES)
+    }
+
+    /// Reads a file, streaming it in up to `threads` parts of at least
+    /// `min_part` bytes parsed in parallel. The file is never held whole in
+    /// memory: reading a large file into one fresh buffer cost more in page
+    /// faults than parsing a part of it.
+    fn read_file(&self, path: &Path, threads: usize, min_part: usize) -> Result<CsvOutcome> {
+        let source = path.display().to_string();
+        let io = |source: std::io::Error| Error::Io {
             path: path.to_owned(),
             source,
+        };
+        let file = File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let mut head = self.chunks(file, &source, usize::MAX)?;
+        let body_start = head.body_start;
+        let body_len = len.saturating_sub(body_start);
+        let parts = usize::try_from(body_len / min_part.max(1) as u64)
+            .unwrap_or(usize::MAX)
+            .min(threads);
+        if parts <= 1 {
+            return head.next_chunk().map(Option::unwrap_or_default);
+        }
+        let bounds = file_split_points(path, body_start, len, parts).map_err(io)?;
+        if bounds.len() <= 2 {
+            return head.next_chunk().map(Option::unwrap_or_default);
+        }
+        let shares = head.distinct_shares();
+        let ctx = ParseCtx {
+            opts: self,
+            source: &source,
+            headers: &head.headers,
+            types: &head.types,
+            distinct_shares: &shares,
+        };
+        let avg_record = head.average_record_bytes();
+        let all_rows = rows_hint(body_len, avg_record);
+        let results: Vec<PartResult> = std::thread::scope(|scope| {
+            let handles: Vec<_> = bounds
+                .windows(2)
+                .map(|w| {
+                    let (start, end) = (w[0], w[1]);
+                    let ctx = &ctx;
+                    let hint = PartHint {
+                        rows: rows_hint(end - start, avg_record),
+                        distinct_rows: if start == body_start { all_rows } else { 0 },
+                    };
+                    scope.spawn(move || -> Result<PartResult> {
+                        let mut file = File::open(path).map_err(io)?;
+                        file.seek(SeekFrom::Start(start)).map_err(io)?;
+                        let mut watch = QuoteWatch {
+                            inner: file.take(end - start),
+                            seen: false,
+                        };
+                        let parsed = parse_part(ctx, &mut watch, hint);
+                        Ok(PartResult {
+                            parsed,
+                            quoted: watch.seen,
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Result<Vec<_>>>()
         })?;
-        self.read_slice(
-            &data,
-            &path.display().to_string(),
-            parallelism(),
-            MIN_PART_BYTES,
-        )
+        // A quote may hide a line feed inside a field, so the split points
+        // are only record boundaries when the parts before them had none.
+        // Parsing is decided by the bytes before, so a part's result (or
+        // error) is exact when it and every earlier part were quote-free.
+        let mut sinks = Vec::with_capacity(results.len());
+        for part in results {
+            if part.quoted {
+                tracing::debug!(source, "quoted csv: read again on one thread");
+                let file = File::open(path).map_err(io)?;
+                return self
+                    .chunks(file, &source, usize::MAX)?
+                    .next_chunk()
+                    .map(Option::unwrap_or_default);
+            }
+            let failed = part.parsed.is_err();
+            sinks.push(part.parsed);
+            if failed {
+                break;
+            }
+        }
+        merge_parts(sinks, &head, &source)
     }
 
     /// Reads a whole stream; `source` names it in error messages.
@@ -182,24 +260,16 @@ impl CsvReader {
         if bounds.len() <= 2 {
             return head.next_chunk().map(Option::unwrap_or_default);
         }
+        let shares = head.distinct_shares();
         let ctx = ParseCtx {
             opts: self,
             source,
             headers: &head.headers,
             types: &head.types,
+            distinct_shares: &shares,
         };
-        // Reserve each part's columns from the average record size seen
-        // during inference, to spare the reallocations of growing columns.
-        let avg_record = match (head.pending.front(), head.pending.back()) {
-            (Some(a), Some(b)) if head.pending.len() > 1 => {
-                let span = b
-                    .position()
-                    .map_or(0, |p| p.byte())
-                    .saturating_sub(a.position().map_or(0, |p| p.byte()));
-                (span / (head.pending.len() as u64 - 1)).max(1)
-            }
-            _ => 0,
-        };
+        let avg_record = head.average_record_bytes();
+        let all_rows = rows_hint(body.len() as u64, avg_record);
         // The records read for type inference are parsed again in part 0.
         let results: Vec<Result<(RowSink, u64)>> = std::thread::scope(|scope| {
             let handles: Vec<_> = bounds
@@ -207,9 +277,9 @@ impl CsvReader {
                 .map(|w| {
                     let part = &body[w[0]..w[1]];
                     let ctx = &ctx;
-                    let hint = match avg_record {
-                        0 => 0,
-                        avg => (part.len() as u64 / avg + part.len() as u64 / avg / 16) as usize,
+                    let hint = PartHint {
+                        rows: rows_hint(part.len() as u64, avg_record),
+                        distinct_rows: if w[0] == 0 { all_rows } else { 0 },
                     };
                     scope.spawn(move || parse_part(ctx, part, hint))
                 })
@@ -219,32 +289,7 @@ impl CsvReader {
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
-        // Parts count lines from 1; shift them to file lines, in file order,
-        // so the first bad row of the file is the one reported.
-        let mut line_offset = head.body_line.saturating_sub(1);
-        let mut merged: Option<RowSink> = None;
-        for result in results {
-            let (mut sink, newlines) = result.map_err(|e| shift_line(e, line_offset))?;
-            for r in &mut sink.rejected {
-                r.line += line_offset;
-            }
-            line_offset += newlines;
-            merged = Some(match merged {
-                None => sink,
-                Some(mut m) => {
-                    m.append(sink);
-                    m
-                }
-            });
-        }
-        let sink = merged.unwrap_or_else(|| RowSink::new(&head.types));
-        tracing::debug!(
-            source,
-            rows = sink.rows,
-            parts = bounds.len() - 1,
-            "csv read in parallel"
-        );
-        sink.finish(&head.headers)
+        merge_parts(results, &head, source)
     }
 
     /// Opens a file for chunked reading: every chunk holds at most
@@ -470,6 +515,40 @@ impl<R: Read> CsvChunks<R> {
         Ok(())
     }
 
+    /// Per column, the share of distinct values among the records read
+    /// for inference when it is over a half (an id-like column), else 0.
+    fn distinct_shares(&self) -> Vec<f64> {
+        let n = self.pending.len();
+        self.types
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| {
+                if *ty != ColumnType::Categorical || n < 100 {
+                    return 0.0;
+                }
+                let distinct: FxHashSet<&[u8]> =
+                    self.pending.iter().filter_map(|r| r.get(i)).collect();
+                let share = distinct.len() as f64 / n as f64;
+                if share > 0.5 { share } else { 0.0 }
+            })
+            .collect()
+    }
+
+    /// The average size of the records read for type inference, in bytes
+    /// (0 when fewer than two were read).
+    fn average_record_bytes(&self) -> u64 {
+        match (self.pending.front(), self.pending.back()) {
+            (Some(a), Some(b)) if self.pending.len() > 1 => {
+                let span = b
+                    .position()
+                    .map_or(0, |p| p.byte())
+                    .saturating_sub(a.position().map_or(0, |p| p.byte()));
+                (span / (self.pending.len() as u64 - 1)).max(1)
+            }
+            _ => 0,
+        }
+    }
+
     /// Reads the next chunk; `None` once the source is exhausted.
     pub fn next_chunk(&mut self) -> Result<Option<CsvOutcome>> {
         if self.done {
@@ -480,6 +559,7 @@ impl<R: Read> CsvChunks<R> {
             source: &self.source,
             headers: &self.headers,
             types: &self.types,
+            distinct_shares: &[],
         };
         let mut sink = RowSink::new(&self.types);
         let mut rec = csv::ByteRecord::new();
@@ -515,6 +595,17 @@ struct ParseCtx<'a> {
     source: &'a str,
     headers: &'a [String],
     types: &'a [ColumnType],
+    /// Per column, the share of distinct values expected when high (see
+    /// [`CsvChunks::distinct_shares`]); empty when unknown.
+    distinct_shares: &'a [f64],
+}
+
+/// Capacity to reserve in a part: its rows, and the rows whose distinct
+/// values its dictionaries will end up holding (part 0 absorbs the others).
+#[derive(Debug, Clone, Copy, Default)]
+struct PartHint {
+    rows: usize,
+    distinct_rows: usize,
 }
 
 /// Columns being filled row by row, plus the rows set aside.
@@ -541,12 +632,19 @@ impl RowSink {
         }
     }
 
-    /// Reserves room for `rows` more rows in every column.
-    fn reserve(&mut self, rows: usize) {
-        for col in &mut self.columns {
+    /// Reserves room for `rows` more rows in every column, and for the
+    /// distinct values expected in each categorical column (`share` of
+    /// `distinct_rows` rows; see [`CsvChunks::distinct_shares`]).
+    fn reserve(&mut self, rows: usize, shares: &[f64], distinct_rows: usize) {
+        for (col, share) in self.columns.iter_mut().zip(shares) {
             match col {
                 Column::Numeric(c) => c.reserve(rows),
-                Column::Categorical(c) => c.reserve(rows),
+                Column::Categorical(c) => {
+                    c.reserve(rows);
+                    if *share > 0.0 {
+                        c.reserve_distinct((distinct_rows as f64 * share) as usize);
+                    }
+                }
             }
         }
     }
@@ -606,14 +704,16 @@ impl RowSink {
 
 /// Parses one part of a split body; returns the rows and the number of line
 /// feeds in the part (to number the lines of the next part).
-fn parse_part(ctx: &ParseCtx<'_>, part: &[u8], rows_hint: usize) -> Result<(RowSink, u64)> {
+fn parse_part<R: Read>(ctx: &ParseCtx<'_>, part: R, hint: PartHint) -> Result<(RowSink, u64)> {
     let mut inner = csv::ReaderBuilder::new()
         .delimiter(ctx.opts.delimiter)
         .has_headers(false)
         .flexible(true)
+        // Fewer, larger reads when streaming a file.
+        .buffer_capacity(PART_BUFFER_BYTES)
         .from_reader(part);
     let mut sink = RowSink::new(ctx.types);
-    sink.reserve(rows_hint);
+    sink.reserve(hint.rows, ctx.distinct_shares, hint.distinct_rows);
     let mut rec = csv::ByteRecord::new();
     while inner
         .read_byte_record(&mut rec)
@@ -660,6 +760,106 @@ fn shift_line(err: Error, offset: u64) -> Error {
 
 /// Parts smaller than this are not worth a thread.
 const MIN_PART_BYTES: usize = 4 << 20;
+
+/// Read buffer of each part's parser.
+const PART_BUFFER_BYTES: usize = 256 << 10;
+
+/// One part of a file read in parallel: its rows, and whether a quote
+/// character passed through its reader.
+struct PartResult {
+    parsed: Result<(RowSink, u64)>,
+    quoted: bool,
+}
+
+/// A reader that notes whether any quote character passed through it.
+struct QuoteWatch<R> {
+    inner: R,
+    seen: bool,
+}
+
+impl<R: Read> Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if !self.seen {
+            self.seen = memchr::memchr(b'"', buf.get(..n).unwrap_or_default()).is_some();
+        }
+        Ok(n)
+    }
+}
+
+/// Rows to reserve for a part of `bytes` bytes: the average record size
+/// plus 1/16 slack, to spare the reallocations of growing columns.
+fn rows_hint(bytes: u64, avg_record: u64) -> usize {
+    match avg_record {
+        0 => 0,
+        avg => usize::try_from(bytes / avg + bytes / avg / 16).unwrap_or(0),
+    }
+}
+
+/// Merges parsed parts in file order. Parts count lines from 1; they are
+/// shifted to file lines, so the first bad row of the file is the one
+/// reported.
+fn merge_parts<R: Read>(
+    results: Vec<Result<(RowSink, u64)>>,
+    head: &CsvChunks<R>,
+    source: &str,
+) -> Result<CsvOutcome> {
+    let parts = results.len();
+    let mut line_offset = head.body_line.saturating_sub(1);
+    let mut merged: Option<RowSink> = None;
+    for result in results {
+        let (mut sink, newlines) = result.map_err(|e| shift_line(e, line_offset))?;
+        for r in &mut sink.rejected {
+            r.line += line_offset;
+        }
+        line_offset += newlines;
+        merged = Some(match merged {
+            None => sink,
+            Some(mut m) => {
+                m.append(sink);
+                m
+            }
+        });
+    }
+    let sink = merged.unwrap_or_else(|| RowSink::new(&head.types));
+    tracing::debug!(source, rows = sink.rows, parts, "csv read in parallel");
+    sink.finish(&head.headers)
+}
+
+/// File offsets `[body_start, .., len]` that cut the body into up to
+/// `parts` pieces just after a line feed (a record boundary when the file
+/// has no quotes; the caller checks that).
+fn file_split_points(
+    path: &Path,
+    body_start: u64,
+    len: u64,
+    parts: usize,
+) -> std::io::Result<Vec<u64>> {
+    let mut file = File::open(path)?;
+    let step = (len - body_start) / parts as u64;
+    let mut bounds = vec![body_start];
+    let mut window = vec![0u8; 64 << 10];
+    for k in 1..parts as u64 {
+        let mut at = (body_start + k * step).max(bounds.last().copied().unwrap_or(0));
+        file.seek(SeekFrom::Start(at))?;
+        let cut = loop {
+            let n = file.read(&mut window)?;
+            if n == 0 {
+                break None;
+            }
+            if let Some(nl) = memchr::memchr(b'\n', window.get(..n).unwrap_or_default()) {
+                break Some(at + nl as u64 + 1);
+            }
+            at += n as u64;
+        };
+        match cut {
+            Some(c) if c < len => bounds.push(c),
+            _ => break,
+        }
+    }
+    bounds.push(len);
+    Ok(bounds)
+}
 
 fn parallelism() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -858,6 +1058,94 @@ mod tests {
             (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
             (a, b) => panic!("sequential {a:?} vs parallel {b:?}"),
         }
+    }
+
+    /// Writes `data` to a temporary file and reads it both ways: the
+    /// streamed parallel file read (`parts` parts) against a sequential
+    /// read of the same bytes.
+    fn assert_file_same(reader: &CsvReader, data: &[u8], parts: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, data).unwrap();
+        let source = path.display().to_string();
+        let seq = reader.read_slice(data, &source, 1, MIN_PART_BYTES);
+        let par = reader.read_file(&path, parts, 1);
+        match (seq, par) {
+            (Ok(seq), Ok(par)) => {
+                assert_eq!(seq.frame.schema(), par.frame.schema());
+                assert_eq!(cells(&seq.frame), cells(&par.frame));
+                assert_eq!(seq.rejected, par.rejected);
+                for (name, col) in seq.frame.columns() {
+                    if let Column::Categorical(c) = col {
+                        let other = par.frame.categorical(name).unwrap();
+                        assert_eq!(c.dictionary(), other.dictionary(), "first-seen order");
+                    }
+                }
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("sequential {a:?} vs file {b:?}"),
+        }
+    }
+
+    #[test]
+    fn file_read_in_parts_matches_sequential() {
+        let mut quoted = String::from("id,note,x\n");
+        for i in 0..200 {
+            match i % 5 {
+                0 => quoted.push_str(&format!("{i},\"multi\nline, \"\"quoted\"\"\",{i}.5\n")),
+                1 => quoted.push_str(&format!("{i},plain,\n")),
+                2 => quoted.push_str(&format!("{i},\"a,b\",{i}\r\n")),
+                3 => quoted.push_str(&format!("{i},x\"y,{i}\n")),
+                _ => quoted.push_str(&format!("{i},\"\n\n\",-{i}\n")),
+            }
+        }
+        let plain = quoted.replace('"', "");
+        // A quote only near the end: the parts before it parse fine, and
+        // the file must still be read again on one thread.
+        let mut late = plain.clone();
+        late.push_str("999,\"x\ny\",1\n");
+        for parts in [2, 3, 4] {
+            for data in [&quoted, &plain, &late] {
+                assert_file_same(&CsvReader::new(), data.as_bytes(), parts);
+                assert_file_same(&CsvReader::new().lenient(true), data.as_bytes(), parts);
+            }
+        }
+        let mut bad = String::from("a,b\n");
+        for i in 0..300 {
+            match i {
+                120 => bad.push_str("1,2,3\n"),
+                250 => bad.push_str("x,y\n"),
+                _ => bad.push_str(&format!("{i},q{i}\n")),
+            }
+        }
+        let strict = CsvReader::new().column_type("a", ColumnType::Numeric);
+        for parts in [2, 4] {
+            assert_file_same(&strict, bad.as_bytes(), parts);
+            assert_file_same(&strict.clone().lenient(true), bad.as_bytes(), parts);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.csv");
+        std::fs::write(&path, &bad).unwrap();
+        let err = strict.read_file(&path, 4, 1).unwrap_err().to_string();
+        assert!(err.contains(":122:"), "{err}");
+    }
+
+    #[test]
+    fn file_split_points_cut_after_line_feeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        let data = "h\n".to_owned() + &"abcdef\n".repeat(100);
+        std::fs::write(&path, &data).unwrap();
+        let len = data.len() as u64;
+        let bounds = file_split_points(&path, 2, len, 4).unwrap();
+        assert_eq!(bounds.len(), 5);
+        assert_eq!((bounds[0], bounds[4]), (2, len));
+        for b in &bounds[1..4] {
+            assert_eq!(data.as_bytes()[*b as usize - 1], b'\n');
+        }
+        // One long line: no cut inside it.
+        std::fs::write(&path, "h\nxxxxxxxxxxxxxxxxxxxx\n").unwrap();
+        assert_eq!(file_split_points(&path, 2, 23, 4).unwrap(), vec![2, 23]);
     }
 
     #[test]

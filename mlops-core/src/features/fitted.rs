@@ -20,6 +20,22 @@ pub const UNKNOWN_CATEGORY: &str = "<unknown>";
 /// loops over a block that stays in cache.
 const BLOCK_ROWS: usize = 64;
 
+/// What a frame transform reads: the input columns (in input order) and,
+/// per step, the frame-code -> output-slot map of a one-hot step.
+struct Plan<'f> {
+    columns: Vec<&'f Column>,
+    slot_maps: Vec<Vec<u32>>,
+}
+
+fn log_unseen(unseen: usize) {
+    if unseen > 0 {
+        tracing::debug!(
+            unseen,
+            "categories unseen at fit sent to the unknown bucket"
+        );
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct FittedNumeric {
     column: String,
@@ -507,11 +523,30 @@ impl FittedFeatures {
     ///
     /// Allocates the matrix; to reuse one buffer across batches (a large
     /// fresh allocation costs page faults that can exceed the transform
-    /// itself), use [`transform_into`](Self::transform_into).
+    /// itself), use [`transform_into`](Self::transform_into). On Linux with
+    /// glibc, starting the process with
+    /// `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` lets large allocations use
+    /// transparent huge pages, which removes most of those faults.
     pub fn transform(&self, frame: &Frame) -> Result<Array2<f64>> {
-        let mut out = Array2::zeros((frame.n_rows(), self.n_outputs()));
-        self.transform_into(frame, out.view_mut())?;
-        Ok(out)
+        let _span = tracing::debug_span!("features.transform", rows = frame.n_rows()).entered();
+        let n = frame.n_rows();
+        let width = self.n_outputs();
+        let plan = self.plan(frame)?;
+        // Each block is built in a small buffer that stays in cache, then
+        // appended to the output: the large output is written once, without
+        // being zeroed first (a fresh 480 MB matrix costs more in page faults
+        // and zeroing than the transform itself).
+        let mut data = Vec::with_capacity(n * width);
+        let mut block = vec![0.0; BLOCK_ROWS * width];
+        let mut unseen = 0;
+        for start in (0..n).step_by(BLOCK_ROWS) {
+            let end = (start + BLOCK_ROWS).min(n);
+            let block = &mut block[..(end - start) * width];
+            unseen += self.fill_block(&plan, start, end, block);
+            data.extend_from_slice(block);
+        }
+        log_unseen(unseen);
+        Array2::from_shape_vec((n, width), data).map_err(|e| Error::Shape(e.to_string()))
     }
 
     /// Like [`transform`](Self::transform), into a caller's row-major
@@ -536,11 +571,24 @@ impl FittedFeatures {
                 "transform_into needs a contiguous row-major matrix".into(),
             ));
         };
+        let plan = self.plan(frame)?;
+        let mut unseen = 0;
+        for start in (0..n).step_by(BLOCK_ROWS) {
+            let end = (start + BLOCK_ROWS).min(n);
+            unseen += self.fill_block(&plan, start, end, &mut buf[start * width..end * width]);
+        }
+        log_unseen(unseen);
+        Ok(unseen)
+    }
+
+    /// The frame's input columns (checked) and, for each one-hot step, the
+    /// map from the frame's dictionary codes to output slots.
+    fn plan<'f>(&self, frame: &'f Frame) -> Result<Plan<'f>> {
         let columns = self.resolve(frame)?;
-        // Categorical columns: frame dictionary code -> output slot, once.
-        let mut slot_maps: Vec<Vec<u32>> = Vec::with_capacity(self.steps.len());
-        for step in &self.steps {
-            let map = match step {
+        let slot_maps = self
+            .steps
+            .iter()
+            .map(|step| match step {
                 Step::OneHot {
                     input,
                     width,
@@ -557,89 +605,85 @@ impl FittedFeatures {
                     Column::Numeric(_) => Vec::new(),
                 },
                 _ => Vec::new(),
-            };
-            slot_maps.push(map);
-        }
+            })
+            .collect();
+        Ok(Plan { columns, slot_maps })
+    }
+
+    /// Writes rows `start..end` into `block` (their rows of the output,
+    /// row-major), which is fully overwritten; returns the unseen
+    /// categories met.
+    fn fill_block(&self, plan: &Plan<'_>, start: usize, end: usize, block: &mut [f64]) -> usize {
+        let width = self.n_outputs();
+        let columns = &plan.columns;
         let raw = |i: usize| columns[i].as_numeric().map_or(&[][..], |c| c.raw());
         let cell = |i: usize, r: usize| raw(i).get(r).copied().filter(|v| !v.is_nan());
-
         let mut unseen = 0;
-        for start in (0..n).step_by(BLOCK_ROWS) {
-            let end = (start + BLOCK_ROWS).min(n);
-            let block = &mut buf[start * width..end * width];
-            // One-hot blocks only set their hot slot.
-            block.fill(0.0);
-            for (step, slots) in self.steps.iter().zip(&slot_maps) {
-                match step {
-                    Step::Numeric { input, out, map } => {
-                        let values = raw(*input).get(start..end).unwrap_or_default();
-                        for (row, &x) in block.chunks_exact_mut(width).zip(values) {
-                            row[*out] = map.apply((!x.is_nan()).then_some(x));
-                        }
+        // One-hot blocks only set their hot slot.
+        block.fill(0.0);
+        for (step, slots) in self.steps.iter().zip(&plan.slot_maps) {
+            match step {
+                Step::Numeric { input, out, map } => {
+                    let values = raw(*input).get(start..end).unwrap_or_default();
+                    for (row, &x) in block.chunks_exact_mut(width).zip(values) {
+                        row[*out] = map.apply((!x.is_nan()).then_some(x));
                     }
-                    Step::OneHot {
-                        input,
-                        out,
-                        width: w,
-                        ..
-                    } => {
-                        let Column::Categorical(c) = columns[*input] else {
-                            continue;
+                }
+                Step::OneHot {
+                    input,
+                    out,
+                    width: w,
+                    ..
+                } => {
+                    let Column::Categorical(c) = columns[*input] else {
+                        continue;
+                    };
+                    let unknown = *w as u32 - 1;
+                    let codes = c.codes().get(start..end).unwrap_or_default();
+                    for (row, &code) in block.chunks_exact_mut(width).zip(codes) {
+                        let slot = if code == MISSING_CODE {
+                            unknown
+                        } else {
+                            slots.get(code as usize).copied().unwrap_or(unknown)
                         };
-                        let unknown = *w as u32 - 1;
-                        let codes = c.codes().get(start..end).unwrap_or_default();
-                        for (row, &code) in block.chunks_exact_mut(width).zip(codes) {
-                            let slot = if code == MISSING_CODE {
-                                unknown
-                            } else {
-                                slots.get(code as usize).copied().unwrap_or(unknown)
-                            };
-                            unseen += usize::from(slot > unknown);
-                            row[*out + slot.min(unknown) as usize] = 1.0;
-                        }
+                        unseen += usize::from(slot > unknown);
+                        row[*out + slot.min(unknown) as usize] = 1.0;
                     }
-                    Step::Ratio { a, b, out, map } => {
-                        for (r, row) in (start..end).zip(block.chunks_exact_mut(width)) {
-                            row[*out] = map.apply(derived::ratio(cell(*a, r), cell(*b, r)));
-                        }
+                }
+                Step::Ratio { a, b, out, map } => {
+                    for (r, row) in (start..end).zip(block.chunks_exact_mut(width)) {
+                        row[*out] = map.apply(derived::ratio(cell(*a, r), cell(*b, r)));
                     }
-                    Step::Log1p { input, out, map } => {
-                        for (r, row) in (start..end).zip(block.chunks_exact_mut(width)) {
-                            row[*out] = map.apply(derived::log1p(cell(*input, r)));
-                        }
+                }
+                Step::Log1p { input, out, map } => {
+                    for (r, row) in (start..end).zip(block.chunks_exact_mut(width)) {
+                        row[*out] = map.apply(derived::log1p(cell(*input, r)));
                     }
-                    Step::Interaction {
-                        a,
-                        b,
-                        fill_a,
-                        fill_b,
-                        out,
-                        map,
-                    } => {
-                        for (r, row) in (start..end).zip(block.chunks_exact_mut(width)) {
-                            let v =
-                                derived::interaction(cell(*a, r), cell(*b, r), *fill_a, *fill_b);
-                            row[*out] = map.apply(v);
-                        }
+                }
+                Step::Interaction {
+                    a,
+                    b,
+                    fill_a,
+                    fill_b,
+                    out,
+                    map,
+                } => {
+                    for (r, row) in (start..end).zip(block.chunks_exact_mut(width)) {
+                        let v = derived::interaction(cell(*a, r), cell(*b, r), *fill_a, *fill_b);
+                        row[*out] = map.apply(v);
                     }
-                    Step::Bucketize { input, out, edges } => {
-                        let values = raw(*input).get(start..end).unwrap_or_default();
-                        for (row, &x) in block.chunks_exact_mut(width).zip(values) {
-                            if !x.is_nan() {
-                                row[*out + bucket(x, edges)] = 1.0;
-                            }
+                }
+                Step::Bucketize { input, out, edges } => {
+                    let values = raw(*input).get(start..end).unwrap_or_default();
+                    for (row, &x) in block.chunks_exact_mut(width).zip(values) {
+                        if !x.is_nan() {
+                            row[*out + bucket(x, edges)] = 1.0;
                         }
                     }
                 }
             }
         }
-        if unseen > 0 {
-            tracing::debug!(
-                unseen,
-                "categories unseen at fit sent to the unknown bucket"
-            );
-        }
-        Ok(unseen)
+        unseen
     }
 
     /// The frame's input columns, checked for presence, type and infinite
