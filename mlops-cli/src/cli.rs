@@ -12,6 +12,7 @@ use crate::commands::drift::DriftArgs;
 use crate::commands::models::ModelsCommand;
 use crate::commands::report::ReportArgs;
 use crate::commands::runs::RunsCommand;
+use crate::commands::train::TrainArgs;
 
 /// Exit code for a command line that does not parse (clap's convention).
 const USAGE_EXIT: u8 = 2;
@@ -44,6 +45,8 @@ pub enum Command {
     /// Inspect and generate data sets.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Train, evaluate, package and track a model from a CSV file.
+    Train(Box<TrainArgs>),
     /// List, show, search and record tracked runs.
     #[command(subcommand)]
     Runs(RunsCommand),

@@ -9,6 +9,14 @@ pub enum CliError {
     #[error(transparent)]
     Core(#[from] mlops_core::Error),
 
+    /// An error from training.
+    #[error(transparent)]
+    Train(#[from] mlops_train::Error),
+
+    /// Arguments that parse but do not make sense together.
+    #[error("{0}")]
+    Arguments(String),
+
     /// Writing the report to stdout failed (for example a closed pipe).
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),
@@ -23,10 +31,6 @@ pub enum CliError {
         /// The directory given.
         path: PathBuf,
     },
-
-    /// Arguments that parse but do not make sense together.
-    #[error("{0}")]
-    Arguments(String),
 
     /// A file could not be inspected.
     #[error("{}: {source}", path.display())]

@@ -4,7 +4,10 @@
 //!
 //! Cross-validation runs on the training rows of the trainer's own split
 //! (same seed, same rows), so the test rows the refit is evaluated on are
-//! never seen by the search. Every trial uses the same folds.
+//! never seen by the search. Every trial uses the same folds. For a
+//! regression target each distinct value is its own stratum, so rows are
+//! dealt to folds round-robin in target order and every fold spans the
+//! target's range.
 //!
 //! ```
 //! use std::sync::Arc;

@@ -2,9 +2,11 @@
 
 pub mod data;
 pub mod drift;
+pub mod export;
 pub mod models;
 pub mod report;
 pub mod runs;
+pub mod train;
 
 use std::sync::Arc;
 
@@ -55,5 +57,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Models(cmd) => models::run(&ctx, cmd),
         Command::Drift(args) => drift::run(&ctx, &args),
         Command::Report(args) => report::run(&ctx, &args),
+        Command::Train(args) => train::run(&ctx, &args),
     }
 }

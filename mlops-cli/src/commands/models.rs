@@ -24,6 +24,8 @@ pub enum ModelsCommand {
     Alias(AliasArgs),
     /// Move an alias back to its previous target.
     Rollback(RollbackArgs),
+    /// Write the package of `NAME@ALIAS` or `NAME/VERSION` to a file.
+    Export(super::export::ExportArgs),
 }
 
 /// Arguments of `mlops models show`.
@@ -61,6 +63,9 @@ pub struct RollbackArgs {
 
 /// Runs a `models` command.
 pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
+    if let ModelsCommand::Export(args) = &cmd {
+        return super::export::run(ctx, args);
+    }
     let registry = Registry::new(ctx.open_existing_store()?);
     match cmd {
         ModelsCommand::List => emit(&list(&registry)?, ctx.json),
@@ -70,6 +75,7 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
         },
         ModelsCommand::Alias(args) => emit(&set_alias(&registry, &args)?, ctx.json),
         ModelsCommand::Rollback(args) => emit(&rollback(&registry, &args)?, ctx.json),
+        ModelsCommand::Export(args) => super::export::run(ctx, &args),
     }
 }
 

@@ -3,7 +3,7 @@
 //! A package holds everything needed to score raw records the way training
 //! did: metadata and lineage, the fitted features, the model in inference
 //! form, the training drift profiles, the input signature and the decision
-//! threshold. On disk it is a small binary container (see [`format`]):
+//! threshold. On disk it is a small binary container (see [`format`](mod@format)):
 //!
 //! ```text
 //! offset  0   6 bytes  magic b"MLPKG\0"

@@ -1,7 +1,7 @@
 //! The binary container of a model package (layout in the
 //! [parent module](super)).
 //!
-//! [`split_container`] checks the header before it touches the payload: both
+//! Reading checks the header before it touches the payload: both
 //! declared lengths are compared with the bytes actually present before
 //! anything is allocated, so a hostile length field costs nothing.
 
