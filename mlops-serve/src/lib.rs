@@ -1,2 +1,27 @@
-//! `mlops-serve`: filled in by a later milestone; see ARCHITECTURE.md.
+//! `mlops-serve`: in-process serving of `mlops` models.
+//!
+//! - [`Predictor`]: one loaded model scoring a [`Record`], a positional row
+//!   or a [`Frame`](mlops_core::data::Frame) through its fitted features;
+//!   typed input errors; every [`Score`] names the model that produced it.
+//! - [`monitor`]: built-in monitoring of every prediction (counters,
+//!   latency, scores, drift), Prometheus text, the sampled prediction log,
+//!   live quality and retrain triggers.
+//!
+//! Depends on `mlops-core` only: a service that scores links no learning
+//! library.
 #![warn(missing_docs)]
+
+mod error;
+pub mod monitor;
+mod predictor;
+
+pub use error::{Error, Result};
+pub use monitor::{Monitor, MonitorOptions, MonitorSnapshot, PredictionLog};
+pub use predictor::{
+    CorrelationId, FrameScores, ModelId, Predictor, PredictorBuilder, Record, Score, Task,
+};
+
+/// The serving API in one `use mlops_serve::prelude::*;`.
+pub mod prelude {
+    pub use crate::{CorrelationId, ModelId, Predictor, Record, Score};
+}
