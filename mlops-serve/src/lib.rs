@@ -3,6 +3,8 @@
 //! - [`Predictor`]: one loaded model scoring a [`Record`], a positional row
 //!   or a [`Frame`](mlops_core::data::Frame) through its fitted features;
 //!   typed input errors; every [`Score`] names the model that produced it.
+//! - [`ModelHandle`]: follows a registry alias (`NAME@ALIAS`) and swaps the
+//!   model atomically when the alias moves (notified or polled).
 //! - [`monitor`]: built-in monitoring of every prediction (counters,
 //!   latency, scores, drift), Prometheus text, the sampled prediction log,
 //!   live quality and retrain triggers.
@@ -12,16 +14,19 @@
 #![warn(missing_docs)]
 
 mod error;
+mod handle;
 pub mod monitor;
 mod predictor;
 
 pub use error::{Error, Result};
+pub use handle::{Loader, ModelHandle, Poller};
+pub use mlops_core::model::Task;
 pub use monitor::{Monitor, MonitorOptions, MonitorSnapshot, PredictionLog};
 pub use predictor::{
-    CorrelationId, FrameScores, ModelId, Predictor, PredictorBuilder, Record, Score, Task,
+    CorrelationId, FrameScores, ModelId, Predictor, PredictorBuilder, Record, Score,
 };
 
 /// The serving API in one `use mlops_serve::prelude::*;`.
 pub mod prelude {
-    pub use crate::{CorrelationId, ModelId, Predictor, Record, Score};
+    pub use crate::{CorrelationId, ModelHandle, ModelId, Predictor, Record, Score};
 }

@@ -11,7 +11,9 @@ use std::time::Instant;
 use mlops_core::data::{Column, ColumnType, Field, Frame, Value};
 use mlops_core::drift::Profile;
 use mlops_core::features::FittedFeatures;
-use mlops_core::model::InferenceModel;
+use mlops_core::model::{InferenceModel, ModelPackage, Task};
+use mlops_core::registry::Registry;
+use mlops_core::tracking::Tracker;
 
 use crate::error::{Error, Result};
 use crate::monitor::{Monitor, MonitorOptions, PredictionLog};
@@ -245,18 +247,6 @@ pub struct FrameScores {
     pub unknown_categories: usize,
 }
 
-/// What the model predicts.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Task {
-    /// A probability of the positive class, labelled against a threshold.
-    BinaryClassification {
-        /// The positive label's name (for display).
-        positive_label: String,
-    },
-    /// A value.
-    Regression,
-}
-
 pub(crate) struct Inner {
     pub(crate) id: ModelId,
     pub(crate) features: FittedFeatures,
@@ -459,6 +449,82 @@ impl Predictor {
             },
             options: MonitorOptions::default(),
         }
+    }
+
+    /// A builder filled from a model package (name, version, features,
+    /// model, profiles, threshold, task), to adjust before
+    /// [`build`](PredictorBuilder::build) (monitoring options, version).
+    pub fn package_builder(package: &ModelPackage) -> PredictorBuilder {
+        let meta = package.meta();
+        let mut b = Predictor::builder(
+            meta.name.clone(),
+            package.features().clone(),
+            package.model().clone(),
+        )
+        .version_opt(meta.version)
+        .threshold(package.threshold())
+        .task(meta.task.clone());
+        if let Some(p) = package.profile() {
+            b = b.profile(p.clone());
+        }
+        if let Some(p) = package.score_profile() {
+            b = b.score_profile(p.clone());
+        }
+        b
+    }
+
+    /// A predictor for a model package, with default monitoring. The model
+    /// id is the package's name and (usually absent) version.
+    pub fn from_package(package: &ModelPackage) -> Result<Predictor> {
+        Self::package_builder(package).build()
+    }
+
+    /// Decodes a package (validated: corrupt bytes are an error, never a
+    /// panic) and loads it.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Predictor> {
+        Self::from_package(&ModelPackage::from_bytes(bytes)?)
+    }
+
+    /// Reads a package file and loads it.
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Predictor> {
+        Self::from_package(&ModelPackage::load(path.as_ref())?)
+    }
+
+    /// Loads a registered version by reference (`NAME@ALIAS` or
+    /// `NAME/VERSION`). The model id is the registry's name and version
+    /// (the alias is resolved once, here: to follow it, use a
+    /// [`ModelHandle`](crate::ModelHandle)).
+    pub fn from_registry(
+        registry: &Registry,
+        tracker: &Tracker,
+        reference: &str,
+    ) -> Result<Predictor> {
+        let version = registry.resolve(reference)?;
+        Self::from_registry_version(
+            registry,
+            tracker,
+            &version.model,
+            version.version,
+            &MonitorOptions::default(),
+        )
+    }
+
+    /// Loads version `version` of `model` from the registry with the given
+    /// monitoring options.
+    pub fn from_registry_version(
+        registry: &Registry,
+        tracker: &Tracker,
+        model: &str,
+        version: u32,
+        options: &MonitorOptions,
+    ) -> Result<Predictor> {
+        let package =
+            mlops_core::model::load_registered(registry, tracker, &format!("{model}/{version}"))?;
+        let mut b = Self::package_builder(&package)
+            .version(version)
+            .monitor_options(options.clone());
+        b.name = model.to_owned();
+        b.build()
     }
 
     /// Writes a sample of this predictor's predictions to `log` (see

@@ -88,3 +88,82 @@ pub fn predictor(t: &Telco, model: InferenceModel, name: &str, version: u32) -> 
         .build()
         .expect("predictor")
 }
+
+/// A real model package: features, model, input profile, score profile.
+pub fn package(t: &Telco, model: InferenceModel, learner: &str) -> mlops_core::model::ModelPackage {
+    use mlops_core::model::{Lineage, ModelPackage, PackageMeta, Task};
+    let inputs: Vec<&str> = t
+        .features
+        .input_columns()
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    let profile = Profile::from_frame(
+        &t.train.select(&inputs).expect("inputs"),
+        &ProfileConfig::default(),
+    )
+    .expect("profile");
+    let x = t.features.transform(&t.train).expect("x");
+    let scores = model.predict(&x).expect("scores");
+    let score_profile = Profile::from_scores(
+        "score",
+        scores.as_slice().expect("contiguous"),
+        &ProfileConfig::default(),
+    )
+    .expect("score profile");
+    let meta = PackageMeta {
+        name: "churn".into(),
+        version: None,
+        run_id: None,
+        learner: learner.into(),
+        seed: 1,
+        task: Task::BinaryClassification {
+            positive_label: "Yes".into(),
+        },
+        metrics: Default::default(),
+        lineage: Lineage::of(&t.train, t.features.spec()),
+    };
+    ModelPackage::builder(meta, t.features.clone(), model)
+        .profile(profile)
+        .score_profile(score_profile)
+        .build()
+        .expect("package")
+}
+
+/// Logs the package as a run artifact and registers it as the next version
+/// of `churn`; returns the version number.
+pub fn register(
+    tracker: &mlops_core::tracking::Tracker,
+    registry: &mlops_core::registry::Registry,
+    package: &mlops_core::model::ModelPackage,
+) -> u32 {
+    use mlops_core::registry::NewVersion;
+    use mlops_core::tracking::RunOptions;
+    if registry.get_model("churn").is_err() {
+        registry.create_model("churn", "test").expect("model");
+    }
+    let exp = tracker.experiment("churn").expect("experiment");
+    let run = tracker.start_run(&exp, RunOptions::default()).expect("run");
+    let digest = run
+        .log_artifact("model.mlpkg", &package.to_bytes().expect("bytes"))
+        .expect("artifact");
+    let run_id = run.id().to_owned();
+    run.finish().expect("finish");
+    registry
+        .register_version("churn", NewVersion::new(run_id, digest))
+        .expect("register")
+        .version
+}
+
+/// An in-memory store with a tracker and a registry over it.
+pub fn memory_registry() -> (
+    mlops_core::tracking::Tracker,
+    mlops_core::registry::Registry,
+) {
+    let store: mlops_core::store::SharedStore =
+        std::sync::Arc::new(mlops_core::store::MemoryStore::new());
+    (
+        mlops_core::tracking::Tracker::new(store.clone()),
+        mlops_core::registry::Registry::new(store),
+    )
+}
