@@ -8,6 +8,8 @@
 //! - [`monitor`]: built-in monitoring of every prediction (counters,
 //!   latency, scores, drift), Prometheus text, the sampled prediction log,
 //!   live quality and retrain triggers.
+//! - [`rollout`]: canary, shadow, A/B (sticky, with a significance test) and
+//!   blue-green, promoted and rolled back through registry aliases.
 //!
 //! Depends on `mlops-core` only: a service that scores links no learning
 //! library.
@@ -17,6 +19,7 @@ mod error;
 mod handle;
 pub mod monitor;
 mod predictor;
+pub mod rollout;
 
 pub use error::{Error, Result};
 pub use handle::{Loader, ModelHandle, Poller};

@@ -62,7 +62,8 @@ pub struct QualitySnapshot {
     /// Classification: ROC AUC over the window (needs both classes).
     pub roc_auc: Option<f64>,
     /// Classification: mean log loss over the window (probabilities
-    /// clipped to `[1e-15, 1 - 1e-15]` as scikit-learn).
+    /// clipped to `[eps, 1 - eps]` with the f64 machine epsilon, as
+    /// scikit-learn).
     pub log_loss: Option<f64>,
     /// Regression: mean absolute error over the window.
     pub mae: Option<f64>,
@@ -202,7 +203,8 @@ impl QualityState {
             s.accuracy = Some(correct as f64 / nf);
             let (scores, labels): (Vec<f64>, Vec<f64>) = self.window.iter().copied().unzip();
             s.roc_auc = roc_auc(&scores, &labels);
-            let eps = 1e-15;
+            // scikit-learn >= 1.5 clips at the float's machine epsilon.
+            let eps = f64::EPSILON;
             let ll: f64 = self
                 .window
                 .iter()
@@ -220,5 +222,65 @@ impl QualityState {
             s.rmse = Some((sq / nf).sqrt());
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// scikit-learn values from `scripts/fixtures/serve_quality_reference.py`.
+    #[test]
+    fn auc_and_log_loss_match_scikit_learn() {
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/serve_quality.json"))
+                .expect("fixture");
+        let cases = fixture["quality"].as_array().expect("cases");
+        assert_eq!(cases.len(), 4);
+        for case in cases {
+            let v = |k: &str| -> Vec<f64> {
+                case[k]
+                    .as_array()
+                    .expect("array")
+                    .iter()
+                    .map(|x| x.as_f64().expect("number"))
+                    .collect()
+            };
+            let (scores, labels) = (v("scores"), v("labels"));
+            let auc = roc_auc(&scores, &labels).expect("both classes");
+            let expected_auc = case["roc_auc"].as_f64().expect("auc");
+            assert!(
+                (auc - expected_auc).abs() < 1e-12,
+                "{auc} vs {expected_auc}"
+            );
+
+            let mut q = QualityState::new(ModelId::new("m", Some(1)), true, 0.5, scores.len(), &[]);
+            for (s, y) in scores.iter().zip(&labels) {
+                q.push(*s, *y);
+            }
+            let snap = q.snapshot();
+            assert!((snap.roc_auc.expect("auc") - expected_auc).abs() < 1e-12);
+            let ll = case["log_loss"].as_f64().expect("log loss");
+            assert!(
+                (snap.log_loss.expect("ll") - ll).abs() < 1e-9,
+                "{:?} vs {ll}",
+                snap.log_loss
+            );
+        }
+    }
+
+    #[test]
+    fn window_keeps_the_latest_outcomes() {
+        let mut q = QualityState::new(ModelId::new("m", None), true, 0.5, 3, &[]);
+        for (s, y) in [(0.9, 0.0), (0.9, 0.0), (0.9, 1.0), (0.1, 0.0), (0.8, 1.0)] {
+            q.push(s, y);
+        }
+        let s = q.snapshot();
+        assert_eq!((s.outcomes, s.window, s.accuracy), (5, 3, Some(1.0)));
+        let mut r = QualityState::new(ModelId::new("m", None), false, 0.5, 10, &[]);
+        r.push(1.0, 2.0);
+        r.push(3.0, 0.0);
+        let s = r.snapshot();
+        assert_eq!((s.mae, s.rmse), (Some(2.0), Some(5.0_f64.sqrt())));
     }
 }
