@@ -66,8 +66,8 @@ impl BlueGreen {
         tracing::info!(live = %self.live().id(), "blue-green switched");
     }
 
-    /// Switches and points the alias at the new live version (audited). If
-    /// the registry refuses, the switch is undone and the error returned.
+    /// Points the alias at the idle version (audited), then switches. If
+    /// the registry refuses, nothing switches and the error is returned.
     pub fn switch_and_promote(
         &self,
         control: &AliasControl,
@@ -80,7 +80,7 @@ impl BlueGreen {
         Ok(())
     }
 
-    /// Switches back and rolls the alias back (audited).
+    /// Rolls the alias back (audited), then switches back.
     pub fn rollback(&self, control: &AliasControl, actor: &str, reason: &str) -> Result<()> {
         control.rollback(actor, reason)?;
         self.switch();
