@@ -124,7 +124,7 @@ pub struct JoinedOutcome {
     pub at_unix_ms: u64,
 }
 
-/// The sampled prediction log (see the [module docs](self)). Share one
+/// The sampled prediction log (see the [`monitor`](crate::monitor) docs). Share one
 /// `Arc<PredictionLog>` between predictors (every version behind a
 /// `ModelHandle`); quality is kept per model version.
 ///
