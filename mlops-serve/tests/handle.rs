@@ -209,3 +209,79 @@ fn stress_alias_flips_without_failed_or_stale_requests() {
     assert_eq!(versions.len(), 2, "both versions served");
     assert!(total > 1_000, "{total} answers");
 }
+
+#[test]
+fn failed_load_keeps_serving_and_the_log_follows_swaps() {
+    use mlops_core::registry::NewVersion;
+    use mlops_core::tracking::RunOptions;
+    use mlops_serve::PredictionLog;
+    use mlops_serve::monitor::{PredictionLogOptions, Sampling};
+
+    let t = common::telco();
+    let (tracker, registry) = common::memory_registry();
+    let v1 = common::register(
+        &tracker,
+        &registry,
+        &common::package(&t, common::logistic(&t), "logreg"),
+    );
+    let v2 = common::register(
+        &tracker,
+        &registry,
+        &common::package(&t, common::forest(&t, 5), "rf"),
+    );
+    // A version whose artifact is not a package.
+    let exp = tracker.experiment("churn").expect("experiment");
+    let run = tracker.start_run(&exp, RunOptions::default()).expect("run");
+    let digest = run
+        .log_artifact("model.mlpkg", b"not a package")
+        .expect("artifact");
+    let run_id = run.id().to_owned();
+    run.finish().expect("finish");
+    let broken = registry
+        .register_version("churn", NewVersion::new(run_id, digest))
+        .expect("register")
+        .version;
+
+    registry
+        .set_alias("churn", "champion", v1, "test", "start")
+        .expect("alias");
+    let handle =
+        ModelHandle::follow(registry.clone(), tracker.clone(), "churn@champion").expect("handle");
+    let log = std::sync::Arc::new(
+        PredictionLog::new(
+            registry.store().clone(),
+            PredictionLogOptions {
+                sampling: Sampling::All,
+                ..Default::default()
+            },
+        )
+        .expect("log"),
+    );
+    handle.set_prediction_log(log.clone());
+
+    registry
+        .set_alias("churn", "champion", broken, "test", "bad push")
+        .expect("alias");
+    assert!(handle.refresh().is_err(), "a corrupt package is refused");
+    let s = handle.predict(&record()).expect("old model still serves");
+    assert_eq!(s.model.version, Some(v1));
+
+    registry
+        .set_alias("churn", "champion", v2, "test", "fix")
+        .expect("alias");
+    assert!(handle.refresh().expect("refresh"));
+    let s = handle.predict(&record()).expect("new model");
+    assert_eq!(s.model.version, Some(v2));
+    assert_eq!(
+        log.logged(),
+        2,
+        "the log is attached to the swapped-in version"
+    );
+    let logged = log.get(&s.correlation_id).expect("get").expect("logged");
+    assert_eq!(logged.version, Some(v2));
+    let text = handle.prometheus_text();
+    assert!(
+        text.contains("mlops_predictions_total{model=\"churn\",version=\"2\"} 1\n"),
+        "{text}"
+    );
+}
