@@ -4,9 +4,9 @@
 //!
 //! - [`core`] (`mlops-core`): frames and CSV, feature pipelines, seeds,
 //!   fingerprints, the embedded store, tracking, registry, drift checks and
-//!   inference-form models.
-//! - [`train`] (`mlops-train`): learners (linfa, smartcore), seeded splits
-//!   and evaluation metrics.
+//!   inference-form models and model packages.
+//! - [`train`] (`mlops-train`): learners (linfa, smartcore), seeded splits,
+//!   evaluation metrics, the `Trainer` and hyper-parameter search.
 //! - [`serve`] (`mlops-serve`): in-process serving (in progress).
 //!
 //! ```
@@ -34,7 +34,7 @@ pub mod prelude {
     pub use mlops_core::drift::{DriftOptions, DriftReport, Profile};
     pub use mlops_core::features::{FeatureSpec, FittedFeatures};
     pub use mlops_core::fingerprint::Digest;
-    pub use mlops_core::model::InferenceModel;
+    pub use mlops_core::model::{InferenceModel, ModelPackage, load_registered};
     pub use mlops_core::registry::{NewVersion, PromotionGate, Registry};
     pub use mlops_core::seed::Seed;
     pub use mlops_core::store::{SharedStore, SledStore, Store};
@@ -43,6 +43,8 @@ pub mod prelude {
     pub use mlops_train::prelude::{
         FittedModel, ForestParams, Learner, LogisticParams, TreeParams, stratified_split,
     };
+    pub use mlops_train::search::{ParamValues, Search};
+    pub use mlops_train::trainer::{LearnerConfig, TrainOutcome, Trainer};
 }
 
 /// The README's library example, compiled and run as a doc-test.

@@ -1,7 +1,7 @@
 //! The binary container of a model package (layout in the
 //! [parent module](super)).
 //!
-//! [`split_container`] checks the header before it touches the payload: both
+//! Reading checks the header before it touches the payload: both
 //! declared lengths are compared with the bytes actually present before
 //! anything is allocated, so a hostile length field costs nothing.
 
@@ -165,6 +165,9 @@ pub(crate) fn split_container(bytes: &[u8]) -> Result<Parts<'_>> {
             found: actual.to_hex().to_string(),
         });
     }
+    super::scan::check(prov).map_err(|e| Error::InvalidPackage {
+        reason: format!("provenance is not well-formed MessagePack: {e}"),
+    })?;
     let provenance = rmp_serde::from_slice(prov).map_err(|e| Error::InvalidPackage {
         reason: format!("provenance does not decode: {e}"),
     })?;
