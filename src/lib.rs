@@ -7,7 +7,9 @@
 //!   inference-form models and model packages.
 //! - [`train`] (`mlops-train`): learners (argmin, linfa, smartcore, burn), seeded
 //!   splits, evaluation metrics, the `Trainer` and hyper-parameter search.
-//! - [`serve`] (`mlops-serve`): in-process serving (in progress).
+//! - [`serve`] (`mlops-serve`): the `Predictor`, the alias-following
+//!   `ModelHandle`, built-in monitoring (Prometheus, prediction log, retrain
+//!   triggers) and rollouts.
 //!
 //! ```
 //! use mlops::prelude::*;
@@ -39,6 +41,7 @@ pub mod prelude {
     pub use mlops_core::seed::Seed;
     pub use mlops_core::store::{SharedStore, SledStore, Store};
     pub use mlops_core::tracking::{DatasetInput, Environment, RunOptions, Tracker};
+    pub use mlops_serve::prelude::*;
     pub use mlops_train::metrics::BinaryMetrics;
     pub use mlops_train::prelude::{
         FittedModel, ForestParams, Learner, LogisticParams, TreeParams, stratified_split,
