@@ -18,6 +18,8 @@ mod model;
 mod plan;
 mod split;
 mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -164,16 +166,22 @@ pub struct CsvProgress {
 }
 
 /// Counts added up over chunks.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Totals {
     rows: u64,
     rejected: u64,
     unknown: u64,
     bytes: u64,
+    peak_buffered: u64,
+    /// `line N: reason` of the first rejected row.
+    first_reject: Option<String>,
 }
 
 impl Totals {
-    fn add(&mut self, out: &ChunkOut) {
+    fn add(&mut self, out: &mut ChunkOut) {
+        if self.first_reject.is_none() {
+            self.first_reject = out.first_reject.take();
+        }
         self.rows += out.rows;
         self.rejected += out.rejected;
         self.unknown += out.unknown;
@@ -195,6 +203,9 @@ pub struct BatchSummary {
     pub unknown_categories: u64,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// Peak bytes held by chunks in flight (input records and formatted
+    /// output); 0 for a [`Frame`], which is already in memory.
+    pub peak_buffered_bytes: u64,
     /// Drift of the scored rows against the training profile (`None` when
     /// off or the package has no profile).
     pub drift: Option<DriftReport>,
@@ -385,7 +396,7 @@ impl BatchScorer {
             progress,
         };
         let (totals, monitor) = self.install(|| stream::run(job, output, rejects))?;
-        self.finish(totals, monitor, None, started)
+        self.finish(totals, monitor, started)
     }
 
     /// Scores every row of `frame` (which needs the model's input columns
@@ -418,11 +429,12 @@ impl BatchScorer {
             rejected: rejected.len() as u64,
             unknown,
             bytes: 0,
+            peak_buffered: 0,
+            first_reject: rejected
+                .first()
+                .map(|r| format!("row {}: {}", r.row, r.reason)),
         };
-        let first = rejected
-            .first()
-            .map(|r| format!("row {}: {}", r.row, r.reason));
-        let summary = self.finish(totals, monitor, first, started)?;
+        let summary = self.finish(totals, monitor, started)?;
         Ok(FrameScores {
             scores,
             rejected,
@@ -435,7 +447,6 @@ impl BatchScorer {
         &self,
         totals: Totals,
         monitor: Option<DriftMonitor>,
-        first_reject: Option<String>,
         started: Instant,
     ) -> Result<BatchSummary> {
         let summary = BatchSummary {
@@ -444,6 +455,7 @@ impl BatchScorer {
             rejected: totals.rejected,
             unknown_categories: totals.unknown,
             seconds: started.elapsed().as_secs_f64(),
+            peak_buffered_bytes: totals.peak_buffered,
             drift: monitor.map(|m| m.report()),
         };
         tracing::info!(
@@ -458,7 +470,7 @@ impl BatchScorer {
                 rejected: totals.rejected,
                 rows: totals.rows,
                 max_ratio: self.config.max_reject_ratio,
-                first_reason: first_reject,
+                first_reason: totals.first_reject,
             });
         }
         Ok(summary)
@@ -482,6 +494,7 @@ fn read_header<R: Read>(
             source,
         })?
         .ok_or_else(|| bad("the input is empty"))?;
+    splitter.restart_numbering();
     let bytes = chunk
         .bytes
         .strip_prefix(b"\xEF\xBB\xBF")

@@ -50,16 +50,22 @@ impl Model {
         &self.inputs
     }
 
+    #[cfg(test)]
+    pub(crate) fn features(&self) -> &FittedFeatures {
+        &self.features
+    }
+
+    #[cfg(test)]
+    pub(crate) fn inference(&self) -> &InferenceModel {
+        &self.model
+    }
+
     pub(crate) fn n_outputs(&self) -> usize {
         self.features.n_outputs()
     }
 
     pub(crate) fn profile(&self) -> Option<&Profile> {
         self.profile.as_ref()
-    }
-
-    pub(crate) fn threshold(&self) -> Option<f64> {
-        self.threshold
     }
 
     /// Score and unseen-category count of one record (values in

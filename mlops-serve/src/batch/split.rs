@@ -44,8 +44,6 @@ pub(crate) struct ChunkSplitter<R> {
     line: u64,
     next_index: u64,
     eof: bool,
-    /// Total bytes handed out, for progress.
-    consumed: u64,
 }
 
 impl<R: Read> ChunkSplitter<R> {
@@ -63,13 +61,12 @@ impl<R: Read> ChunkSplitter<R> {
             line: 1,
             next_index: 0,
             eof: false,
-            consumed: 0,
         }
     }
 
-    /// Bytes handed out in chunks so far.
-    pub(crate) fn consumed(&self) -> u64 {
-        self.consumed
+    /// Numbers the next chunk 0 (after the header was taken as a chunk).
+    pub(crate) fn restart_numbering(&mut self) {
+        self.next_index = 0;
     }
 
     /// The next chunk of up to `max_records` records; `None` at the end.
@@ -95,19 +92,10 @@ impl<R: Read> ChunkSplitter<R> {
     }
 
     fn fill(&mut self) -> std::io::Result<()> {
-        let start = self.buf.len();
-        self.buf.resize(start + READ_BYTES, 0);
-        let n = loop {
-            match self.reader.read(&mut self.buf[start..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(start);
-                    return Err(e);
-                }
-            }
-        };
-        self.buf.truncate(start + n);
+        // `read_to_end` appends into spare capacity without zeroing it first.
+        let n = (&mut self.reader)
+            .take(READ_BYTES as u64)
+            .read_to_end(&mut self.buf)?;
         self.eof = n == 0;
         Ok(())
     }
@@ -169,7 +157,6 @@ impl<R: Read> ChunkSplitter<R> {
             records: self.records,
             bytes,
         };
-        self.consumed += end as u64;
         self.next_index += 1;
         self.line += lines;
         self.scanned -= end.min(self.scanned);

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, sync_channel};
 
 use mlops_core::drift::DriftMonitor;
@@ -60,13 +61,17 @@ pub(crate) fn run<R: Read + Send>(
     // Idle per-worker monitors; merged at the end (counts add exactly).
     let template = monitor;
     let monitors: Mutex<Vec<DriftMonitor>> = Mutex::new(Vec::new());
+    // Bytes held by chunks in flight (input, then output), and the peak.
+    let buffered = Buffered::default();
 
     let written = std::thread::scope(|s| {
         let read_error = &read_error;
+        let buffered = &buffered;
         s.spawn(move || {
             while credit_rx.recv().is_ok() {
                 match splitter.next_chunk(chunk_rows) {
                     Ok(Some(chunk)) => {
+                        buffered.add(chunk.bytes.len());
                         if work_tx.send(chunk).is_err() {
                             break;
                         }
@@ -87,7 +92,7 @@ pub(crate) fn run<R: Read + Send>(
             let mut next = 0u64;
             for out in done_rx {
                 pending.insert(out.index, out);
-                while let Some(out) = pending.remove(&next) {
+                while let Some(mut out) = pending.remove(&next) {
                     output
                         .write_all(&out.scores)
                         .map_err(|source| Error::Write {
@@ -100,7 +105,8 @@ pub(crate) fn run<R: Read + Send>(
                             source,
                         })?;
                     }
-                    totals.add(&out);
+                    totals.add(&mut out);
+                    buffered.sub(out.scores.len() + out.rejects.len());
                     if let Some(report) = progress {
                         report(CsvProgress {
                             rows: totals.rows,
@@ -137,6 +143,8 @@ pub(crate) fn run<R: Read + Send>(
                         .unwrap_or_else(|| t.clone())
                 });
                 let out = score_chunk(model, plan, delimiter, &chunk, monitor.as_mut());
+                buffered.add(out.scores.len() + out.rejects.len());
+                buffered.sub(chunk.bytes.len());
                 drop(chunk);
                 if let (Some(m), Ok(mut idle)) = (monitor, monitors.lock()) {
                     idle.push(m);
@@ -146,10 +154,11 @@ pub(crate) fn run<R: Read + Send>(
             });
         writer.join()
     });
-    let totals = match written {
+    let mut totals = match written {
         Ok(result) => result?,
         Err(panic) => std::panic::resume_unwind(panic),
     };
+    totals.peak_buffered = buffered.peak.load(Ordering::Relaxed);
     if let Some(e) = read_error.into_inner().ok().flatten() {
         return Err(Error::Read {
             source_name: source_name.to_owned(),
@@ -166,4 +175,22 @@ pub(crate) fn run<R: Read + Send>(
         }
     };
     Ok((totals, merged))
+}
+
+/// A gauge of buffered bytes with its peak.
+#[derive(Default)]
+struct Buffered {
+    now: AtomicU64,
+    peak: AtomicU64,
+}
+
+impl Buffered {
+    fn add(&self, n: usize) {
+        let now = self.now.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        self.peak.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn sub(&self, n: usize) {
+        self.now.fetch_sub(n as u64, Ordering::Relaxed);
+    }
 }
