@@ -252,6 +252,70 @@ pub enum Error {
         value: f64,
     },
 
+    // --- model package ---
+    /// The bytes are not a model package: the magic bytes are wrong.
+    #[error("not a {what}: the first bytes are not the {what} magic")]
+    WrongMagic {
+        /// What was being read (`model package`).
+        what: &'static str,
+    },
+
+    /// A model package was written by a newer format version than this
+    /// build reads.
+    #[error("{what} has format version {found}, this build reads up to {supported}; upgrade mlops")]
+    NewerFormat {
+        /// What was being read (`model package`).
+        what: &'static str,
+        /// The version in the file.
+        found: u16,
+        /// The newest version this build reads.
+        supported: u16,
+    },
+
+    /// A checksum over part of a model package does not match its bytes.
+    #[error(
+        "{what}: {section} checksum mismatch (stored {expected}, computed {found}); the file is corrupt"
+    )]
+    ChecksumMismatch {
+        /// What was being read (`model package`).
+        what: &'static str,
+        /// Which part failed (`header`, `payload`).
+        section: &'static str,
+        /// The checksum stored in the file, hex.
+        expected: String,
+        /// The checksum of the bytes read, hex.
+        found: String,
+    },
+
+    /// A model package is shorter than its header or its declared length.
+    #[error("{what} is truncated: {expected} bytes expected, {found} found")]
+    Truncated {
+        /// What was being read (`model package`).
+        what: &'static str,
+        /// Bytes the header (or the fixed header size) requires.
+        expected: u64,
+        /// Bytes actually present.
+        found: u64,
+    },
+
+    /// A model package has bytes after its declared payload.
+    #[error("{what} has {extra} unexpected bytes after its payload")]
+    TrailingBytes {
+        /// What was being read (`model package`).
+        what: &'static str,
+        /// Number of extra bytes.
+        extra: u64,
+    },
+
+    /// A model package's content is inconsistent: the model's input width
+    /// differs from the features' output width, a threshold is out of range,
+    /// the payload does not decode, and so on.
+    #[error("invalid model package: {reason}")]
+    InvalidPackage {
+        /// What check failed.
+        reason: String,
+    },
+
     // --- features ---
     /// A row has no value in the target column.
     #[error("target column `{column}` is missing at row {row} (0-based)")]

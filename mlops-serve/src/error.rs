@@ -2,24 +2,91 @@
 
 use std::path::PathBuf;
 
-/// Everything serving and batch scoring can fail with.
+/// Everything that can go wrong while serving.
+///
+/// Input problems of one request ([`MissingColumn`](Error::MissingColumn),
+/// [`WrongType`](Error::WrongType), [`NonFinite`](Error::NonFinite),
+/// [`Arity`](Error::Arity)) name the model and the column, so a caller can
+/// answer its client with a 4xx that says what to fix.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An error from `mlops-core` (model package, features, drift).
-    #[error(transparent)]
-    Core(#[from] mlops_core::Error),
+    // --- predictor: input of one request ---
+    /// A column of the model's input signature is absent from the record or
+    /// frame.
+    #[error("model {model}: input column `{column}` is missing")]
+    MissingColumn {
+        /// The model (`NAME/VERSION`).
+        model: String,
+        /// The absent column.
+        column: String,
+    },
 
-    // --- batch scoring ---
+    /// A value has the wrong type for its column (text for a numeric column,
+    /// a number for a categorical one).
+    #[error("model {model}: column `{column}` expects a {expected} value, got {found}")]
+    WrongType {
+        /// The model (`NAME/VERSION`).
+        model: String,
+        /// The column.
+        column: String,
+        /// The type the signature asks for.
+        expected: &'static str,
+        /// What the caller sent (`text`, `number`, or a column type).
+        found: &'static str,
+    },
+
+    /// A numeric value is infinite or NaN (NaN is not "missing": send
+    /// [`Value::Missing`](mlops_core::data::Value::Missing) for that).
+    #[error("model {model}: column `{column}`{}: non-finite value {value}", row.map(|r| format!(" row {r}")).unwrap_or_default())]
+    NonFinite {
+        /// The model (`NAME/VERSION`).
+        model: String,
+        /// The column.
+        column: String,
+        /// The row of a frame (`None` for a single record).
+        row: Option<usize>,
+        /// The value.
+        value: f64,
+    },
+
+    /// A positional record does not have one value per signature column.
+    #[error("model {model}: record has {found} values, the input signature has {expected}")]
+    Arity {
+        /// The model (`NAME/VERSION`).
+        model: String,
+        /// Signature length.
+        expected: usize,
+        /// Values given.
+        found: usize,
+    },
+
+    // --- configuration ---
     /// A configuration value is out of range.
-    #[error("invalid batch configuration: `{name}` {reason}")]
+    #[error("invalid {name}: {reason}")]
     InvalidConfig {
         /// The setting.
         name: &'static str,
-        /// What is wrong with it.
+        /// Why it is invalid.
         reason: String,
     },
 
+    // --- prediction log and outcomes ---
+    /// No logged prediction has this correlation id (not sampled, or never
+    /// made).
+    #[error("no logged prediction with correlation id `{0}`")]
+    PredictionNotLogged(String),
+
+    /// An outcome is not a usable label.
+    #[error("outcome for `{correlation_id}`: {reason}")]
+    BadOutcome {
+        /// The prediction's correlation id.
+        correlation_id: String,
+        /// Why the outcome is rejected.
+        reason: String,
+    },
+
+    // --- batch scoring ---
     /// Reading the input failed.
     #[error("cannot read {source_name}: {source}")]
     Read {
@@ -85,6 +152,46 @@ pub enum Error {
         /// The first rejected row's line and reason.
         first_reason: Option<String>,
     },
+
+    // --- everything below mlops-serve ---
+    /// An error from `mlops-core` (store, registry, package, features...).
+    #[error(transparent)]
+    Core(#[from] mlops_core::Error),
+}
+
+impl Error {
+    /// A short stable name of the error kind, used as the `kind` label of
+    /// the error counter.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::MissingColumn { .. } => "missing_column",
+            Error::WrongType { .. } => "wrong_type",
+            Error::NonFinite { .. } => "non_finite",
+            Error::Arity { .. } => "arity",
+            Error::InvalidConfig { .. } => "invalid_config",
+            Error::PredictionNotLogged(_) => "not_logged",
+            Error::BadOutcome { .. } => "bad_outcome",
+            Error::Read { .. } => "read",
+            Error::Write { .. } => "write",
+            Error::File { .. } => "file",
+            Error::BadHeader { .. } => "bad_header",
+            Error::MissingInputColumn { .. } => "missing_input_column",
+            Error::TooManyRejects { .. } => "too_many_rejects",
+            Error::Core(_) => "internal",
+        }
+    }
+
+    /// True for problems with the caller's input (a client error), false for
+    /// problems on the serving side.
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            Error::MissingColumn { .. }
+                | Error::WrongType { .. }
+                | Error::NonFinite { .. }
+                | Error::Arity { .. }
+        )
+    }
 }
 
 /// `Result` with [`Error`].

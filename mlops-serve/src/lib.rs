@@ -1,12 +1,39 @@
-//! `mlops-serve`: scoring with model packages.
+//! `mlops-serve`: in-process serving of `mlops` models.
 //!
-//! - [`batch`]: [`BatchScorer`](batch::BatchScorer) streams CSV or scores a
-//!   `Frame` in parallel chunks, in input order, with rejects and a drift
-//!   report.
+//! - [`Predictor`]: one loaded model scoring a [`Record`], a positional row
+//!   or a [`Frame`](mlops_core::data::Frame) through its fitted features;
+//!   typed input errors; every [`Score`] names the model that produced it.
+//! - [`ModelHandle`]: follows a registry alias (`NAME@ALIAS`) and swaps the
+//!   model atomically when the alias moves (notified or polled).
+//! - [`monitor`]: built-in monitoring of every prediction (counters,
+//!   latency, scores, drift), Prometheus text, the sampled prediction log,
+//!   live quality and retrain triggers.
+//! - [`rollout`]: canary, shadow, A/B (sticky, with a significance test) and
+//!   blue-green, promoted and rolled back through registry aliases.
+//! - [`batch`]: [`BatchScorer`] streams CSV or scores a `Frame` in
+//!   parallel chunks, in input order, with rejects and a drift report.
+//!
+//! Depends on `mlops-core` only: a service that scores links no learning
+//! library.
 #![warn(missing_docs)]
 
 pub mod batch;
 mod error;
+mod handle;
+pub mod monitor;
+mod predictor;
+pub mod rollout;
 
 pub use batch::{BatchConfig, BatchScorer, BatchSummary};
 pub use error::{Error, Result};
+pub use handle::{Loader, ModelHandle, Poller};
+pub use mlops_core::model::Task;
+pub use monitor::{Monitor, MonitorOptions, MonitorSnapshot, PredictionLog};
+pub use predictor::{
+    CorrelationId, FrameScores, ModelId, Predictor, PredictorBuilder, Record, Score,
+};
+
+/// The serving API in one `use mlops_serve::prelude::*;`.
+pub mod prelude {
+    pub use crate::{CorrelationId, ModelHandle, ModelId, Predictor, Record, Score};
+}

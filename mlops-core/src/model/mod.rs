@@ -8,11 +8,18 @@
 //! - [`LinearModel`]: `link(w · x + b)` with an identity or logistic link.
 //! - [`TreeEnsemble`]: decision trees flattened into one node vector, outputs
 //!   averaged over trees (a random forest, or one tree).
+//! - [`ModelPackage`]: the deployable artifact (features, model, profiles,
+//!   metadata and lineage) in a checksummed, versioned container;
+//!   [`load_registered`] reads one through the registry.
 
 mod linear;
+pub mod package;
 mod tree;
 
 pub use linear::{LinearModel, Link};
+pub use package::{
+    InputSignature, Lineage, ModelPackage, PackageBuilder, PackageMeta, Task, load_registered,
+};
 pub use tree::{LEAF, SplitRule, TreeEnsemble, TreeNode};
 
 use ndarray::{Array1, Array2};

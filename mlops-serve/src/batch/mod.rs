@@ -28,6 +28,7 @@ use std::time::Instant;
 
 use mlops_core::data::Frame;
 use mlops_core::drift::{DriftMonitor, DriftOptions, DriftReport, MonitorConfig};
+use mlops_core::model::{ModelPackage, Task};
 use serde::Serialize;
 
 pub use frame::FrameReject;
@@ -213,7 +214,7 @@ pub struct BatchSummary {
 
 /// Scores of a [`Frame`], one per row in row order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FrameScores {
+pub struct ScoredFrame {
     /// Score of each row; `NaN` for a rejected row.
     pub scores: Vec<f64>,
     /// The rows that could not be scored, in row order.
@@ -238,6 +239,21 @@ pub struct BatchScorer {
 }
 
 impl BatchScorer {
+    /// A scorer for `package` with `config` (checked here).
+    pub fn new(package: &ModelPackage, config: BatchConfig) -> Result<Self> {
+        let threshold = match package.meta().task {
+            Task::BinaryClassification { .. } => Some(package.threshold()),
+            _ => None,
+        };
+        let model = Model::new(
+            package.features().clone(),
+            package.model().clone(),
+            threshold,
+            package.profile().cloned(),
+        )?;
+        Self::from_model(model, config)
+    }
+
     pub(crate) fn from_model(model: Model, config: BatchConfig) -> Result<Self> {
         config.validate()?;
         let monitor = match (config.drift, model.profile()) {
@@ -401,7 +417,7 @@ impl BatchScorer {
 
     /// Scores every row of `frame` (which needs the model's input columns
     /// with their types; others are ignored).
-    pub fn score_frame(&self, frame: &Frame) -> Result<FrameScores> {
+    pub fn score_frame(&self, frame: &Frame) -> Result<ScoredFrame> {
         let started = Instant::now();
         let _span = tracing::info_span!("batch.score_frame", rows = frame.n_rows()).entered();
         // Enough tasks to balance threads, few enough that per-task monitor
@@ -435,7 +451,7 @@ impl BatchScorer {
                 .map(|r| format!("row {}: {}", r.row, r.reason)),
         };
         let summary = self.finish(totals, monitor, started)?;
-        Ok(FrameScores {
+        Ok(ScoredFrame {
             scores,
             rejected,
             summary,

@@ -1,0 +1,2 @@
+//! Placeholder until the predict benchmark lands.
+fn main() {}
