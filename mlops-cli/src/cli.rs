@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::commands::data::DataCommand;
+use crate::commands::export::ModelsCommand;
+use crate::commands::train::TrainArgs;
 
 /// Exit code for a command line that does not parse (clap's convention).
 const USAGE_EXIT: u8 = 2;
@@ -40,6 +42,11 @@ pub enum Command {
     /// Inspect and generate data sets.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Train, evaluate, package and track a model from a CSV file.
+    Train(Box<TrainArgs>),
+    /// Registered models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
 }
 
 /// Prints help or version on stdout (exit 0), or a command-line error as one

@@ -9,6 +9,14 @@ pub enum CliError {
     #[error(transparent)]
     Core(#[from] mlops_core::Error),
 
+    /// An error from training.
+    #[error(transparent)]
+    Train(#[from] mlops_train::Error),
+
+    /// Arguments that parse but do not make sense together.
+    #[error("{0}")]
+    Arguments(String),
+
     /// Writing the report to stdout failed (for example a closed pipe).
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),

@@ -8,12 +8,19 @@
 //!   splits from an explicit `Seed`.
 //! - [`metrics`]: ROC AUC, average precision, log loss, Brier, thresholded
 //!   counts, calibration table; RMSE, MAE, R².
+//! - [`search`]: grid and seeded random hyper-parameter search with
+//!   stratified k-fold cross-validation, one nested run per trial.
+//! - [`trainer`]: [`Trainer`](trainer::Trainer), one call from a frame to a
+//!   tracked, packaged and optionally registered model;
+//!   [`LearnerConfig`](trainer::LearnerConfig) picks the learner at run time.
 #![warn(missing_docs)]
 
 mod error;
 pub mod learner;
 pub mod metrics;
+pub mod search;
 pub mod split;
+pub mod trainer;
 
 pub use error::{Error, Result};
 pub use learner::{FittedModel, Learner};
@@ -26,5 +33,6 @@ pub mod prelude {
     };
     pub use crate::metrics::{BinaryMetrics, RegressionMetrics};
     pub use crate::split::{Split, stratified_k_fold, stratified_split, time_split};
+    pub use crate::trainer::{LearnerConfig, TrainOutcome, Trainer};
     pub use crate::{Error, Result};
 }

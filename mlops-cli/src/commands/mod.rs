@@ -1,6 +1,8 @@
 //! One module per command group.
 
 pub mod data;
+pub mod export;
+pub mod train;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -23,5 +25,7 @@ pub fn run(cli: Cli) -> Result<()> {
     tracing::debug!(store = %ctx.store.display(), json = ctx.json, "mlops starting");
     match cli.command {
         Command::Data(cmd) => data::run(&ctx, cmd),
+        Command::Train(args) => train::run(&ctx, &args),
+        Command::Models(cmd) => export::run_models(&ctx, cmd),
     }
 }

@@ -27,6 +27,7 @@
 
 pub mod format;
 mod registered;
+mod scan;
 
 pub use registered::load_registered;
 
@@ -338,6 +339,9 @@ impl ModelPackage {
     /// never panics on arbitrary input.
     pub fn from_bytes(bytes: &[u8]) -> Result<ModelPackage> {
         let parts = format::split_container(bytes)?;
+        scan::check(parts.payload).map_err(|e| Error::InvalidPackage {
+            reason: format!("payload is not well-formed MessagePack: {e}"),
+        })?;
         let payload: Payload =
             rmp_serde::from_slice(parts.payload).map_err(|e| Error::InvalidPackage {
                 reason: format!("payload does not decode: {e}"),

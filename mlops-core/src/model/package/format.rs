@@ -165,6 +165,9 @@ pub(crate) fn split_container(bytes: &[u8]) -> Result<Parts<'_>> {
             found: actual.to_hex().to_string(),
         });
     }
+    super::scan::check(prov).map_err(|e| Error::InvalidPackage {
+        reason: format!("provenance is not well-formed MessagePack: {e}"),
+    })?;
     let provenance = rmp_serde::from_slice(prov).map_err(|e| Error::InvalidPackage {
         reason: format!("provenance does not decode: {e}"),
     })?;

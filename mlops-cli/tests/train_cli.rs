@@ -1,0 +1,296 @@
+//! `mlops train` and `mlops models export` through the real binary, on a
+//! Telco subsample.
+
+// Helpers outside #[test] fns unwrap too: failing loudly is their job.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use mlops_core::data::Frame;
+use mlops_core::model::{ModelPackage, load_registered};
+use mlops_core::registry::Registry;
+use mlops_core::store::{SharedStore, SledStore};
+use mlops_core::tracking::Tracker;
+use serde_json::Value;
+
+fn mlops(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlops"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("MLOPS_STORE")
+        .output()
+        .expect("run mlops")
+}
+
+fn json_ok(store: &Path, args: &[&str]) -> Value {
+    let out = mlops(store, args);
+    assert!(
+        out.status.success(),
+        "mlops {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
+}
+
+fn assert_one_line_error(out: &Output, code: i32, needles: &[&str]) {
+    assert_eq!(out.status.code(), Some(code));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "stderr is not one line: {stderr:?}");
+    for needle in needles {
+        assert!(lines[0].contains(needle), "`{needle}` not in {stderr:?}");
+    }
+    assert!(out.stdout.is_empty());
+}
+
+/// Every fifth Telco line (about 1,400 rows) written to `dir`.
+fn telco_subsample(dir: &Path) -> PathBuf {
+    let full = std::fs::read_to_string(format!(
+        "{}/../examples/data/telco_churn.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut lines = full.lines();
+    let mut out = String::from(lines.next().unwrap());
+    out.push('\n');
+    for line in lines.step_by(5) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let path = dir.join("telco_sub.csv");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+fn open(store: &Path) -> (Registry, Tracker) {
+    let store: SharedStore = Arc::new(SledStore::open(store).unwrap());
+    (Registry::new(store.clone()), Tracker::new(store))
+}
+
+#[test]
+fn train_registers_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let data = data.to_str().unwrap();
+    let store = dir.path().join("store");
+    let train = |seed: &str| {
+        json_ok(
+            &store,
+            &[
+                "--json",
+                "train",
+                "--data",
+                data,
+                "--target",
+                "Churn",
+                "--positive",
+                "Yes",
+                "--model",
+                "rf",
+                "--param",
+                "n_trees=15",
+                "--param",
+                "max_depth=8",
+                "--seed",
+                seed,
+                "--experiment",
+                "churn-cli",
+                "--register",
+                "churn",
+                "--drop",
+                "gender",
+            ],
+        )
+    };
+    let first = train("7");
+    // Exactly the contract's keys.
+    let mut keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "experiment",
+            "metrics",
+            "model",
+            "package_digest",
+            "registered",
+            "run_id",
+            "seed"
+        ]
+    );
+    assert_eq!(first["experiment"], "churn-cli");
+    assert_eq!(first["model"], "rf");
+    assert_eq!(first["seed"], 7);
+    for m in ["roc_auc", "accuracy", "log_loss"] {
+        assert!(first["metrics"][m].is_f64(), "{m}");
+    }
+    assert!(first["metrics"]["roc_auc"].as_f64().unwrap() > 0.7);
+    assert_eq!(first["registered"]["name"], "churn");
+    assert_eq!(first["registered"]["version"], 1);
+
+    // Same seed and data, another process: the same package digest.
+    let second = train("7");
+    assert_eq!(second["package_digest"], first["package_digest"]);
+    assert_ne!(second["run_id"], first["run_id"]);
+    assert_eq!(second["registered"]["version"], 2);
+    let other = train("8");
+    assert_ne!(other["package_digest"], first["package_digest"]);
+
+    // The run holds what the CLI said; point an alias for the export.
+    {
+        let (registry, tracker) = open(&store);
+        let run = tracker.get_run(first["run_id"].as_str().unwrap()).unwrap();
+        assert_eq!(run.summary.params["n_trees"], "15");
+        assert_eq!(run.summary.params["max_depth"], "8");
+        assert_eq!(
+            run.summary.metrics["roc_auc"].value,
+            first["metrics"]["roc_auc"].as_f64().unwrap()
+        );
+        registry
+            .set_alias("churn", "champion", 1, "test", "first")
+            .unwrap();
+        let p = load_registered(&registry, &tracker, "churn@champion").unwrap();
+        assert!(
+            !p.signature().fields.iter().any(|f| f.name == "gender"),
+            "--drop gender"
+        );
+    }
+
+    let out_file = dir.path().join("champion.mlpkg");
+    let export = json_ok(
+        &store,
+        &[
+            "--json",
+            "models",
+            "export",
+            "churn@champion",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(export["model"], "churn");
+    assert_eq!(export["version"], 1);
+    assert_eq!(export["package_digest"], first["package_digest"]);
+    let package = ModelPackage::load(&out_file).unwrap();
+    assert_eq!(
+        package.digest().to_string(),
+        first["package_digest"].as_str().unwrap()
+    );
+    assert_eq!(
+        export["bytes"].as_u64().unwrap(),
+        std::fs::metadata(&out_file).unwrap().len()
+    );
+    assert_eq!(package.meta().run_id.as_deref(), first["run_id"].as_str());
+    // The exported package scores raw rows.
+    let frame = Frame::read_csv(data).unwrap();
+    let scores = package.predict_frame(&frame).unwrap();
+    assert_eq!(scores.len(), frame.n_rows());
+    assert!(scores.iter().all(|p| (0.0..=1.0).contains(p)));
+}
+
+#[test]
+fn explicit_test_data_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let data = data.to_str().unwrap();
+    let store = dir.path().join("store");
+    let report = json_ok(
+        &store,
+        &[
+            "--json",
+            "train",
+            "--data",
+            data,
+            "--test-data",
+            data,
+            "--target",
+            "Churn",
+            "--positive",
+            "Yes",
+            "--model",
+            "tree",
+            "--param",
+            "max_depth=3",
+        ],
+    );
+    assert!(report["registered"].is_null());
+    assert_eq!(report["experiment"], "default");
+    assert_eq!(report["seed"], 42);
+
+    // Human output names the run and the digest.
+    let out = mlops(
+        &store,
+        &[
+            "train",
+            "--data",
+            data,
+            "--target",
+            "Churn",
+            "--positive",
+            "Yes",
+        ],
+    );
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("trained logreg") && text.contains("package "),
+        "{text}"
+    );
+
+    let base = [
+        "train",
+        "--data",
+        data,
+        "--target",
+        "Churn",
+        "--positive",
+        "Yes",
+    ];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        mlops(&store, &args)
+    };
+    assert_one_line_error(&with(&["--param", "depth=3"]), 1, &["depth", "max_iter"]);
+    assert_one_line_error(&with(&["--param", "l2=-1"]), 1, &["l2"]);
+    assert_one_line_error(&with(&["--model", "svm"]), 1, &["svm", "logreg"]);
+    assert_one_line_error(&with(&["--model", "linear"]), 1, &["classification"]);
+    assert_one_line_error(&with(&["--drop", "Churn"]), 1, &["target"]);
+    assert_one_line_error(&with(&["--test-size", "1.5"]), 1, &["test_fraction"]);
+    assert_one_line_error(
+        &with(&["--test-data", data, "--test-size", "0.3"]),
+        2,
+        &["--test-size"],
+    );
+    assert_one_line_error(
+        &mlops(&store, &["train", "--data", data, "--target", "Nope"]),
+        1,
+        &["Nope"],
+    );
+    assert_one_line_error(
+        &mlops(
+            &store,
+            &["models", "export", "churn@champion", "--out", "x.mlpkg"],
+        ),
+        1,
+        &["churn"],
+    );
+    assert_one_line_error(
+        &mlops(
+            &dir.path().join("no-store"),
+            &["models", "export", "churn/1", "--out", "x.mlpkg"],
+        ),
+        1,
+        &["no store"],
+    );
+}

@@ -1,0 +1,255 @@
+//! [`LearnerConfig`]: one learner and its hyper-parameters, chosen at run
+//! time (from the command line, a search space or code).
+
+use std::collections::BTreeMap;
+
+use mlops_core::model::InferenceModel;
+use mlops_core::seed::Seed;
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::invalid;
+use crate::learner::{
+    FittedModel, ForestParams, Learner, LinearParams, LogisticParams, TreeParams,
+};
+use crate::{Error, Result};
+
+/// Which kind of target a learner fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// 0/1 targets, probability outputs.
+    BinaryClassification,
+    /// Real-valued targets.
+    Regression,
+}
+
+/// A learner and its (unchecked) hyper-parameters.
+///
+/// ```
+/// use mlops_train::trainer::LearnerConfig;
+///
+/// let rf = LearnerConfig::from_name("rf")?
+///     .set_param("n_trees", "20")?
+///     .set_param("max_depth", "6")?;
+/// assert_eq!(rf.name(), "rf");
+/// assert_eq!(rf.params()?["n_trees"], "20");
+/// assert!(LearnerConfig::from_name("rf")?.set_param("n_trees", "0").is_err());
+/// assert!(LearnerConfig::from_name("rf")?.set_param("depth", "3").is_err());
+/// # Ok::<(), mlops_train::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "learner", content = "params", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LearnerConfig {
+    /// Logistic regression (`logreg`).
+    Logistic(LogisticParams),
+    /// Decision tree (`tree`).
+    Tree(TreeParams),
+    /// Random forest (`rf`).
+    Forest(ForestParams),
+    /// Linear regression (`linear`).
+    Linear(LinearParams),
+}
+
+/// What fitting produced: the model in inference form and, for learners
+/// that train in epochs, the per-epoch history (metric key -> one value per
+/// epoch).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOutput {
+    /// The model in mlops' own inference form.
+    pub model: InferenceModel,
+    /// Per-epoch values, by metric key; empty for learners without epochs.
+    pub history: BTreeMap<String, Vec<f64>>,
+}
+
+impl LearnerConfig {
+    /// Every learner name [`from_name`](Self::from_name) accepts.
+    pub const NAMES: &'static [&'static str] = &["logreg", "tree", "rf", "linear"];
+
+    /// The learner called `name` with default hyper-parameters.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Ok(match name {
+            "logreg" => LearnerConfig::Logistic(LogisticParams::new()),
+            "tree" => LearnerConfig::Tree(TreeParams::new()),
+            "rf" => LearnerConfig::Forest(ForestParams::new()),
+            "linear" => LearnerConfig::Linear(LinearParams::new()),
+            other => {
+                return Err(invalid(
+                    "model",
+                    format!(
+                        "unknown learner `{other}`; expected one of {}",
+                        Self::NAMES.join(", ")
+                    ),
+                ));
+            }
+        })
+    }
+
+    /// Short name: `logreg`, `tree`, `rf`, `linear`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LearnerConfig::Logistic(_) => "logreg",
+            LearnerConfig::Tree(_) => "tree",
+            LearnerConfig::Forest(_) => "rf",
+            LearnerConfig::Linear(_) => "linear",
+        }
+    }
+
+    /// The kind of target the learner fits.
+    pub fn task(&self) -> TaskKind {
+        match self {
+            LearnerConfig::Linear(_) => TaskKind::Regression,
+            _ => TaskKind::BinaryClassification,
+        }
+    }
+
+    /// Validates the hyper-parameters (the learner's own `check`).
+    pub fn check(&self) -> Result<()> {
+        match self {
+            LearnerConfig::Logistic(p) => p.clone().check().map(drop),
+            LearnerConfig::Tree(p) => p.clone().check().map(drop),
+            LearnerConfig::Forest(p) => p.clone().check().map(drop),
+            LearnerConfig::Linear(p) => p.clone().check().map(drop),
+        }
+    }
+
+    /// Fits on `x`, `y` with all randomness from `seed` and converts the
+    /// result to inference form.
+    pub fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, seed: Seed) -> Result<FitOutput> {
+        let model = match self {
+            LearnerConfig::Logistic(p) => convert(p.clone().check()?.fit(x, y, seed)?)?,
+            LearnerConfig::Tree(p) => convert(p.clone().check()?.fit(x, y, seed)?)?,
+            LearnerConfig::Forest(p) => convert(p.clone().check()?.fit(x, y, seed)?)?,
+            LearnerConfig::Linear(p) => convert(p.clone().check()?.fit(x, y, seed)?)?,
+        };
+        Ok(FitOutput {
+            model,
+            history: BTreeMap::new(),
+        })
+    }
+
+    /// The hyper-parameters as a JSON object (field name -> value).
+    fn to_object(&self) -> Result<serde_json::Map<String, Value>> {
+        let value = serde_json::to_value(self).map_err(|e| invalid("params", e.to_string()))?;
+        match value {
+            Value::Object(mut outer) => match outer.remove("params") {
+                Some(Value::Object(params)) => Ok(params),
+                _ => Err(invalid("params", "the learner has no parameter object")),
+            },
+            _ => Err(invalid(
+                "params",
+                "the learner does not serialize to an object",
+            )),
+        }
+    }
+
+    /// The hyper-parameters as strings, for logging: numbers and booleans as
+    /// written, `none` for an absent option, nested values as JSON.
+    pub fn params(&self) -> Result<BTreeMap<String, String>> {
+        Ok(self
+            .to_object()?
+            .into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::Null => "none".to_owned(),
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, text)
+            })
+            .collect())
+    }
+
+    /// Sets one hyper-parameter from text (as given on a command line:
+    /// `max_depth=6`, `class_weight=Balanced`, `max_depth=none`) and
+    /// validates the result. Unknown names are an error listing the valid
+    /// ones.
+    pub fn set_param(self, key: &str, value: &str) -> Result<Self> {
+        let parsed = match value {
+            "none" | "null" => Value::Null,
+            text => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned())),
+        };
+        self.set_value(key, parsed)
+    }
+
+    /// Sets one hyper-parameter to a JSON value and validates the result.
+    pub fn set_value(self, key: &str, value: Value) -> Result<Self> {
+        let mut params = self.to_object()?;
+        match params.get_mut(key) {
+            Some(slot) => *slot = value,
+            None => {
+                let known: Vec<&str> = params.keys().map(String::as_str).collect();
+                return Err(Error::InvalidParameter {
+                    name: "param",
+                    reason: format!(
+                        "`{key}` is not a parameter of {}; it has {}",
+                        self.name(),
+                        known.join(", ")
+                    ),
+                });
+            }
+        }
+        let wrapped = serde_json::json!({ "learner": self.tag(), "params": params });
+        let config: LearnerConfig =
+            serde_json::from_value(wrapped).map_err(|e| Error::InvalidParameter {
+                name: "param",
+                reason: format!("{}: `{key}`: {e}", self.name()),
+            })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The serde tag of the variant.
+    fn tag(&self) -> &'static str {
+        match self {
+            LearnerConfig::Logistic(_) => "logistic",
+            LearnerConfig::Tree(_) => "tree",
+            LearnerConfig::Forest(_) => "forest",
+            LearnerConfig::Linear(_) => "linear",
+        }
+    }
+}
+
+fn convert(fitted: impl FittedModel) -> Result<InferenceModel> {
+    fitted.to_inference()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_params_flatten() {
+        for &name in LearnerConfig::NAMES {
+            let c = LearnerConfig::from_name(name).expect("known");
+            assert_eq!(c.name(), name);
+            assert!(c.check().is_ok());
+            let params = c.params().expect("params");
+            assert!(!params.is_empty(), "{name}");
+            // Setting every parameter to its own logged text is a no-op.
+            let mut again = c.clone();
+            for (k, v) in &params {
+                again = again.set_param(k, v).expect(k);
+            }
+            assert_eq!(again, c, "{name}");
+        }
+        let rf = LearnerConfig::from_name("rf").expect("rf");
+        assert_eq!(rf.params().expect("p")["max_depth"], "none");
+        let deep = rf.set_param("max_depth", "4").expect("depth");
+        assert_eq!(deep.params().expect("p")["max_depth"], "4");
+        assert!(LearnerConfig::from_name("svm").is_err());
+    }
+
+    #[test]
+    fn bad_values_are_errors_naming_the_parameter() {
+        let lr = LearnerConfig::from_name("logreg").expect("lr");
+        let err = lr.clone().set_param("l2", "-1").expect_err("negative");
+        assert!(err.to_string().contains("l2"), "{err}");
+        let err = lr.clone().set_param("max_iter", "many").expect_err("text");
+        assert!(err.to_string().contains("max_iter"), "{err}");
+        let weighted = lr.set_param("class_weight", "Balanced").expect("balanced");
+        assert_eq!(weighted.params().expect("p")["class_weight"], "Balanced");
+    }
+}
