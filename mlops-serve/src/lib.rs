@@ -12,6 +12,7 @@
 //!   blue-green, promoted and rolled back through registry aliases.
 //! - [`batch`]: [`BatchScorer`] streams CSV or scores a `Frame` in
 //!   parallel chunks, in input order, with rejects and a drift report.
+//! - [`http`] (feature `http`): the MLflow-compatible scoring server.
 //!
 //! Depends on `mlops-core` only: a service that scores links no learning
 //! library.
@@ -20,6 +21,8 @@
 pub mod batch;
 mod error;
 mod handle;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod monitor;
 mod predictor;
 pub mod rollout;

@@ -15,7 +15,7 @@
 mod chunk;
 mod frame;
 mod model;
-mod plan;
+pub(crate) mod plan;
 mod split;
 mod stream;
 #[cfg(test)]
