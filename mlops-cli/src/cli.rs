@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::data::DataCommand;
 use crate::commands::export::ModelsCommand;
+use crate::commands::score::ScoreArgs;
+use crate::commands::serve::ServeArgs;
 use crate::commands::train::TrainArgs;
 
 /// Exit code for a command line that does not parse (clap's convention).
@@ -47,6 +49,10 @@ pub enum Command {
     /// Registered models.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Score a CSV file with a model (batch, in input order).
+    Score(ScoreArgs),
+    /// Serve a model over HTTP (the MLflow scoring protocol).
+    Serve(ServeArgs),
 }
 
 /// Prints help or version on stdout (exit 0), or a command-line error as one

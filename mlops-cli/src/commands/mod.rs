@@ -2,6 +2,8 @@
 
 pub mod data;
 pub mod export;
+pub mod score;
+pub mod serve;
 pub mod train;
 
 use crate::cli::{Cli, Command};
@@ -25,6 +27,8 @@ pub fn run(cli: Cli) -> Result<()> {
     tracing::debug!(store = %ctx.store.display(), json = ctx.json, "mlops starting");
     match cli.command {
         Command::Data(cmd) => data::run(&ctx, cmd),
+        Command::Score(args) => score::run(&ctx, args),
+        Command::Serve(args) => serve::run(&ctx, args),
         Command::Train(args) => train::run(&ctx, &args),
         Command::Models(cmd) => export::run_models(&ctx, cmd),
     }
