@@ -295,3 +295,64 @@ fn score_rejects_bad_rows_and_fails_past_the_ratio() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
 }
+
+/// The bounded-memory target: 10,000,000 synthetic rows scored with peak RSS
+/// under 300 MB. Minutes of work and ~1.4 GB of disk, so opt-in:
+/// `cargo test --release -p mlops-cli --test score_cli -- --ignored ten_million`
+/// (needs `/usr/bin/time`). By hand: `mlops data synth --rows 10000000 --out
+/// big.csv`, then `/usr/bin/time -v mlops score --model churn/1 --input
+/// big.csv --output out.csv` and read "Maximum resident set size".
+#[test]
+#[ignore = "minutes of work; run by hand for the RSS figure"]
+fn ten_million_rows_score_under_300_mb() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let (store, _) = trained_store(dir.path(), &data);
+    let big = dir.path().join("big.csv");
+    json_ok(
+        &store,
+        &[
+            "--json",
+            "data",
+            "synth",
+            "--rows",
+            "10000000",
+            "--out",
+            big.to_str().unwrap(),
+        ],
+    );
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_mlops"))
+        .args([
+            "--store",
+            store.to_str().unwrap(),
+            "--json",
+            "score",
+            "--model",
+            "churn/1",
+        ])
+        .args(["--input", big.to_str().unwrap(), "--output"])
+        .arg(dir.path().join("out.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["rows"], 10_000_000);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let kb: u64 = stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(kb < 300 * 1024, "peak RSS {kb} kB");
+}
