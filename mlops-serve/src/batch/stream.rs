@@ -123,7 +123,7 @@ pub(crate) fn run<R: Read + Send>(
                 target: "scores".into(),
                 source,
             })?;
-            if let Some(r) = rejects.as_deref_mut() {
+            if let Some(r) = rejects {
                 r.flush().map_err(|source| Error::Write {
                     target: "rejects".into(),
                     source,
