@@ -12,6 +12,8 @@ use crate::commands::drift::DriftArgs;
 use crate::commands::models::ModelsCommand;
 use crate::commands::report::ReportArgs;
 use crate::commands::runs::RunsCommand;
+use crate::commands::score::ScoreArgs;
+use crate::commands::serve::ServeArgs;
 use crate::commands::train::TrainArgs;
 
 /// Exit code for a command line that does not parse (clap's convention).
@@ -57,6 +59,10 @@ pub enum Command {
     Drift(DriftArgs),
     /// Write a self-contained HTML report of a run or of a drift check.
     Report(ReportArgs),
+    /// Score a CSV file with a model (batch, in input order).
+    Score(ScoreArgs),
+    /// Serve a model over HTTP (the MLflow scoring protocol).
+    Serve(ServeArgs),
 }
 
 /// Prints help or version on stdout (exit 0), or a command-line error as one

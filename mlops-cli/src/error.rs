@@ -17,6 +17,10 @@ pub enum CliError {
     #[error("{0}")]
     Arguments(String),
 
+    /// An error from serving or batch scoring.
+    #[error(transparent)]
+    Serve(#[from] mlops_serve::Error),
+
     /// Writing the report to stdout failed (for example a closed pipe).
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),

@@ -10,17 +10,24 @@
 //!   live quality and retrain triggers.
 //! - [`rollout`]: canary, shadow, A/B (sticky, with a significance test) and
 //!   blue-green, promoted and rolled back through registry aliases.
+//! - [`batch`]: [`BatchScorer`] streams CSV or scores a `Frame` in
+//!   parallel chunks, in input order, with rejects and a drift report.
+//! - [`http`] (feature `http`): the MLflow-compatible scoring server.
 //!
 //! Depends on `mlops-core` only: a service that scores links no learning
 //! library.
 #![warn(missing_docs)]
 
+pub mod batch;
 mod error;
 mod handle;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod monitor;
 mod predictor;
 pub mod rollout;
 
+pub use batch::{BatchConfig, BatchScorer, BatchSummary};
 pub use error::{Error, Result};
 pub use handle::{Loader, ModelHandle, Poller};
 pub use mlops_core::model::Task;

@@ -6,6 +6,8 @@ pub mod export;
 pub mod models;
 pub mod report;
 pub mod runs;
+pub mod score;
+pub mod serve;
 pub mod train;
 
 use std::sync::Arc;
@@ -57,6 +59,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Models(cmd) => models::run(&ctx, cmd),
         Command::Drift(args) => drift::run(&ctx, &args),
         Command::Report(args) => report::run(&ctx, &args),
+        Command::Score(args) => score::run(&ctx, args),
+        Command::Serve(args) => serve::run(&ctx, args),
         Command::Train(args) => train::run(&ctx, &args),
     }
 }

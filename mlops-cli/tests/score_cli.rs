@@ -1,0 +1,358 @@
+//! `mlops score` and `mlops serve` through the real binary: a model trained
+//! and registered by `mlops train`, scores checked against the package's
+//! own in-memory prediction (`ModelPackage::predict_frame`).
+
+// Helpers outside #[test] fns unwrap too: failing loudly is their job.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+use mlops_core::data::{ColumnType, CsvReader};
+use mlops_core::model::{ModelPackage, load_registered};
+use mlops_core::registry::Registry;
+use mlops_core::store::{SharedStore, SledStore};
+use mlops_core::tracking::Tracker;
+use serde_json::Value;
+
+fn mlops(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlops"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("MLOPS_STORE")
+        .output()
+        .expect("run mlops")
+}
+
+fn json_ok(store: &Path, args: &[&str]) -> Value {
+    let out = mlops(store, args);
+    assert!(
+        out.status.success(),
+        "mlops {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
+}
+
+/// Every seventh Telco line (about 1,000 rows).
+fn telco_subsample(dir: &Path) -> PathBuf {
+    let full = std::fs::read_to_string(format!(
+        "{}/../examples/data/telco_churn.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut lines = full.lines();
+    let mut out = String::from(lines.next().unwrap());
+    out.push('\n');
+    for line in lines.step_by(7) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let path = dir.join("telco_sub.csv");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+/// Trains and registers `churn` version 1 (logistic regression).
+fn trained_store(dir: &Path, data: &Path) -> (PathBuf, ModelPackage) {
+    let store = dir.join("store");
+    json_ok(
+        &store,
+        &[
+            "--json",
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--target",
+            "Churn",
+            "--positive",
+            "Yes",
+            "--model",
+            "logreg",
+            "--seed",
+            "3",
+            "--register",
+            "churn",
+            "--drop",
+            "customerID",
+        ],
+    );
+    let s: SharedStore = Arc::new(SledStore::open(&store).unwrap());
+    let package = load_registered(&Registry::new(s.clone()), &Tracker::new(s), "churn/1").unwrap();
+    (store, package)
+}
+
+fn expected_scores(package: &ModelPackage, data: &Path) -> Vec<f64> {
+    let frame = CsvReader::new()
+        .column_type("TotalCharges", ColumnType::Numeric)
+        .read_path(data)
+        .unwrap()
+        .frame;
+    package.predict_frame(&frame).unwrap().to_vec()
+}
+
+#[test]
+fn score_writes_ids_scores_labels_in_order_and_serve_answers_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let (store, package) = trained_store(dir.path(), &data);
+    let expected = expected_scores(&package, &data);
+    let out_path = dir.path().join("scores.csv");
+    let summary = json_ok(
+        &store,
+        &[
+            "--json",
+            "score",
+            "--model",
+            "churn/1",
+            "--input",
+            data.to_str().unwrap(),
+            "--output",
+            out_path.to_str().unwrap(),
+            "--id-col",
+            "customerID",
+            "--chunk-rows",
+            "64",
+        ],
+    );
+    for key in ["rows", "rejected", "seconds", "drift"] {
+        assert!(summary.get(key).is_some(), "summary lacks {key}: {summary}");
+    }
+    assert_eq!(summary["rows"].as_u64(), Some(expected.len() as u64));
+    assert_eq!(summary["rejected"], 0);
+    assert!(summary["drift"]["columns"].is_object(), "{summary}");
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("customerID,score,label"));
+    let input = std::fs::read_to_string(&data).unwrap();
+    let ids = input.lines().skip(1).map(|l| l.split(',').next().unwrap());
+    let mut n = 0;
+    for ((line, id), want) in lines.zip(ids).zip(&expected) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[0], id);
+        let got: f64 = f[1].parse().unwrap();
+        assert!((got - want).abs() < 1e-12, "{id}: {got} vs {want}");
+        assert_eq!(f[2], if got >= package.threshold() { "1" } else { "0" });
+        n += 1;
+    }
+    assert_eq!(n, expected.len());
+
+    // The same model over HTTP, from the registry, on a free port.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_mlops"))
+        .args([
+            "--store",
+            store.to_str().unwrap(),
+            "--json",
+            "serve",
+            "--model",
+            "churn/1",
+        ])
+        .args(["--addr", "127.0.0.1:0", "--max-body-bytes", "200000"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let hello: Value = serde_json::from_str(&first).unwrap();
+    let base = format!("http://{}", hello["addr"].as_str().unwrap());
+    let csv_head: String = input.lines().take(4).collect::<Vec<_>>().join("\n");
+    let resp = ureq::post(&format!("{base}/invocations"))
+        .set("Content-Type", "text/csv")
+        .send_string(&csv_head)
+        .unwrap();
+    let body: Value = serde_json::from_str(&resp.into_string().unwrap()).unwrap();
+    let preds: Vec<f64> = body["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(preds.len(), 3);
+    for (g, w) in preds.iter().zip(&expected) {
+        assert!((g - w).abs() < 1e-12);
+    }
+    assert_eq!(body["model"], "churn/1");
+    // Bad input: 400 with a JSON message naming the problem.
+    let err = ureq::post(&format!("{base}/invocations"))
+        .set("Content-Type", "application/json")
+        .send_string(r#"{"dataframe_records": [{"tenure": "long"}]}"#)
+        .unwrap_err();
+    match err {
+        ureq::Error::Status(400, r) => {
+            let v: Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
+            assert_eq!(v["error_code"], "BAD_REQUEST");
+            assert!(
+                v["message"].as_str().unwrap().contains("input column"),
+                "{v}"
+            );
+        }
+        other => panic!("expected 400, got {other:?}"),
+    }
+    // Over the size limit: 413.
+    let big = "x".repeat(300_000);
+    match ureq::post(&format!("{base}/invocations")).send_string(&big) {
+        Err(ureq::Error::Status(413, _)) => {}
+        other => panic!("expected 413, got {other:?}"),
+    }
+    for path in ["/ping", "/health", "/version"] {
+        assert_eq!(
+            ureq::get(&format!("{base}{path}")).call().unwrap().status(),
+            200
+        );
+    }
+    let metrics = ureq::get(&format!("{base}/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(metrics.contains("# TYPE"), "{metrics}");
+    // SIGTERM: graceful shutdown, exit 0.
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
+    let status = server.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn score_rejects_bad_rows_and_fails_past_the_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let (store, _) = trained_store(dir.path(), &data);
+    let mut lines: Vec<String> = std::fs::read_to_string(&data)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let tenure = header.iter().position(|h| *h == "tenure").unwrap();
+    let mut f: Vec<String> = lines[9].split(',').map(str::to_owned).collect();
+    f[tenure] = "ten".into();
+    lines[9] = f.join(",");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let out_path = dir.path().join("out.csv");
+    let rejects = dir.path().join("rejects.csv");
+    let args = |ratio: &'static str| {
+        vec![
+            "--json".to_owned(),
+            "score".into(),
+            "--model".into(),
+            "churn/1".into(),
+            "--input".into(),
+            bad.to_str().unwrap().into(),
+            "--output".into(),
+            out_path.to_str().unwrap().into(),
+            "--rejects".into(),
+            rejects.to_str().unwrap().into(),
+            "--max-reject-ratio".into(),
+            ratio.into(),
+        ]
+    };
+    let strict: Vec<String> = args("0");
+    let out = mlops(
+        &store,
+        &strict.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 of") && stderr.contains("line 10"),
+        "{stderr}"
+    );
+    assert!(!out_path.exists(), "no output on failure");
+    let lenient: Vec<String> = args("0.01");
+    let summary = json_ok(
+        &store,
+        &lenient.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(summary["rejected"], 1);
+    let rej = std::fs::read_to_string(&rejects).unwrap();
+    assert!(
+        rej.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("10,tenure,`ten` is not a number"),
+        "{rej}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out_path).unwrap().lines().count(),
+        lines.len() - 1
+    );
+    // A missing model is a one-line error.
+    let out = mlops(
+        &store,
+        &[
+            "score", "--model", "nope/1", "--input", "x.csv", "--output", "y.csv",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+/// The bounded-memory target: 10,000,000 synthetic rows scored with peak RSS
+/// under 300 MB. Minutes of work and ~1.4 GB of disk, so opt-in:
+/// `cargo test --release -p mlops-cli --test score_cli -- --ignored ten_million`
+/// (needs `/usr/bin/time`). By hand: `mlops data synth --rows 10000000 --out
+/// big.csv`, then `/usr/bin/time -v mlops score --model churn/1 --input
+/// big.csv --output out.csv` and read "Maximum resident set size".
+#[test]
+#[ignore = "minutes of work; run by hand for the RSS figure"]
+fn ten_million_rows_score_under_300_mb() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let (store, _) = trained_store(dir.path(), &data);
+    let big = dir.path().join("big.csv");
+    json_ok(
+        &store,
+        &[
+            "--json",
+            "data",
+            "synth",
+            "--rows",
+            "10000000",
+            "--out",
+            big.to_str().unwrap(),
+        ],
+    );
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_mlops"))
+        .args([
+            "--store",
+            store.to_str().unwrap(),
+            "--json",
+            "score",
+            "--model",
+            "churn/1",
+        ])
+        .args(["--input", big.to_str().unwrap(), "--output"])
+        .arg(dir.path().join("out.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["rows"], 10_000_000);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let kb: u64 = stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(kb < 300 * 1024, "peak RSS {kb} kB");
+}

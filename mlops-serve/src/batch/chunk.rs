@@ -1,0 +1,236 @@
+//! Scoring one chunk of raw CSV records: parse the cells the model needs,
+//! transform, predict, and format the output and reject lines.
+
+use std::io::Write;
+
+use mlops_core::data::Value;
+use mlops_core::drift::DriftMonitor;
+
+use super::model::Model;
+use super::plan::{MonitorSlot, Plan, cell_value, monitor_number, monitor_text};
+use super::split::RawChunk;
+
+/// A scored chunk, ready to be written in order.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkOut {
+    pub index: u64,
+    /// Input bytes of the chunk (for progress).
+    pub bytes: u64,
+    /// Output CSV lines.
+    pub scores: Vec<u8>,
+    /// Rejects CSV lines.
+    pub rejects: Vec<u8>,
+    /// Data records read.
+    pub rows: u64,
+    pub rejected: u64,
+    pub unknown: u64,
+    /// `line N: reason` of the chunk's first reject.
+    pub first_reject: Option<String>,
+}
+
+/// Scores every record of `chunk`.
+pub(crate) fn score_chunk(
+    model: &Model,
+    plan: &Plan,
+    delimiter: u8,
+    chunk: &RawChunk,
+    mut monitor: Option<&mut DriftMonitor>,
+) -> ChunkOut {
+    let mut out = ChunkOut {
+        index: chunk.index,
+        bytes: chunk.bytes.len() as u64,
+        scores: Vec::with_capacity(chunk.records * 32),
+        ..ChunkOut::default()
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(&chunk.bytes[..]);
+    let mut rec = csv::ByteRecord::new();
+    let mut features = vec![0.0; model.n_outputs()];
+    let mut store: Vec<Value<'static>> = Vec::with_capacity(plan.inputs.len());
+    let mut number = String::with_capacity(24);
+    loop {
+        let line_of = |rec: &csv::ByteRecord| {
+            chunk.first_line + rec.position().map_or(1, |p| p.line()).saturating_sub(1)
+        };
+        match reader.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // Reading from memory only fails on malformed input; the rest
+                // of the chunk cannot be trusted, so it is rejected as one.
+                out.rows += 1;
+                let line = e.position().map_or(chunk.first_line, |p| {
+                    chunk.first_line + p.line().saturating_sub(1)
+                });
+                reject(
+                    &mut out,
+                    delimiter,
+                    line,
+                    None,
+                    &format!("malformed CSV: {e}"),
+                    &csv::ByteRecord::new(),
+                );
+                break;
+            }
+        }
+        out.rows += 1;
+        let line = line_of(&rec);
+        if rec.len() != plan.n_fields {
+            let reason = format!(
+                "record has {} fields, the header has {}",
+                rec.len(),
+                plan.n_fields
+            );
+            reject(&mut out, delimiter, line, None, &reason, &rec);
+            continue;
+        }
+        let mut values = recycle(store);
+        let mut bad = None;
+        for slot in &plan.inputs {
+            match cell_value(
+                rec.get(slot.field).unwrap_or_default(),
+                slot.field,
+                slot.numeric,
+            ) {
+                Ok(v) => values.push(v),
+                Err(cell) => {
+                    bad = Some(cell);
+                    break;
+                }
+            }
+        }
+        if let Some(cell) = bad {
+            let column = plan.headers.get(cell.field).map(String::as_str);
+            reject(&mut out, delimiter, line, column, &cell.reason, &rec);
+            store = recycle(values);
+            continue;
+        }
+        match model.score(&values, &mut features) {
+            Ok((score, unknown)) => {
+                out.unknown += unknown as u64;
+                if let Some(id) = plan.id {
+                    push_field(&mut out.scores, rec.get(id).unwrap_or_default(), delimiter);
+                    out.scores.push(delimiter);
+                }
+                number.clear();
+                // Writing to a String cannot fail.
+                let _ = std::fmt::Write::write_fmt(&mut number, format_args!("{score}"));
+                out.scores.extend_from_slice(number.as_bytes());
+                out.scores.push(delimiter);
+                out.scores.extend_from_slice(model.label(score).as_bytes());
+                out.scores.push(b'\n');
+                if let Some(m) = monitor.as_deref_mut() {
+                    observe(m, plan, &values, &rec);
+                }
+            }
+            Err((column, reason)) => {
+                reject(&mut out, delimiter, line, column.as_deref(), &reason, &rec);
+            }
+        }
+        store = recycle(values);
+    }
+    out
+}
+
+/// Feeds one scored record's profile columns to the drift monitor.
+#[inline]
+fn observe(m: &mut DriftMonitor, plan: &Plan, values: &[Value<'_>], rec: &csv::ByteRecord) {
+    for (i, slot) in plan.monitor.iter().enumerate() {
+        match slot {
+            MonitorSlot::Input(k) => match values.get(*k) {
+                Some(Value::Number(x)) => m.observe_numeric(i, Some(*x)),
+                Some(Value::Text(t)) => m.observe_category(i, Some(t)),
+                _ => m.observe_numeric(i, None),
+            },
+            MonitorSlot::Field { field, numeric } => {
+                let raw = rec.get(*field).unwrap_or_default();
+                if *numeric {
+                    m.observe_numeric(i, monitor_number(raw));
+                } else {
+                    m.observe_category(i, monitor_text(raw));
+                }
+            }
+            MonitorSlot::Absent => m.observe_numeric(i, None),
+        }
+    }
+    m.end_row();
+}
+
+/// Appends a rejects line: `line,column,reason,` then the record's fields.
+fn reject(
+    out: &mut ChunkOut,
+    delimiter: u8,
+    line: u64,
+    column: Option<&str>,
+    reason: &str,
+    rec: &csv::ByteRecord,
+) {
+    out.rejected += 1;
+    if out.first_reject.is_none() {
+        out.first_reject = Some(format!("line {line}: {reason}"));
+    }
+    let r = &mut out.rejects;
+    // Writing to a Vec cannot fail.
+    let _ = write!(r, "{line}");
+    r.push(delimiter);
+    push_field(r, column.unwrap_or_default().as_bytes(), delimiter);
+    r.push(delimiter);
+    push_field(r, reason.as_bytes(), delimiter);
+    for field in rec {
+        r.push(delimiter);
+        push_field(r, field, delimiter);
+    }
+    r.push(b'\n');
+}
+
+/// Appends one CSV field, quoted when it holds a delimiter, quote or line
+/// break.
+pub(crate) fn push_field(out: &mut Vec<u8>, field: &[u8], delimiter: u8) {
+    let needs_quotes = field
+        .iter()
+        .any(|&b| b == delimiter || b == b'"' || b == b'\n' || b == b'\r');
+    if !needs_quotes {
+        out.extend_from_slice(field);
+        return;
+    }
+    out.push(b'"');
+    for &b in field {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Reuses a vector's allocation for values borrowing from the next record.
+fn recycle<'a, 'b>(mut v: Vec<Value<'a>>) -> Vec<Value<'b>> {
+    v.clear();
+    // Same layout, so the in-place collect keeps the allocation.
+    v.into_iter().map(|_| Value::Missing).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_only_when_needed() {
+        let mut out = Vec::new();
+        push_field(&mut out, b"plain", b',');
+        out.push(b'|');
+        push_field(&mut out, b"a,\"b\"", b',');
+        assert_eq!(out, b"plain|\"a,\"\"b\"\"\"");
+    }
+
+    #[test]
+    fn recycle_keeps_capacity() {
+        let mut v: Vec<Value<'static>> = Vec::with_capacity(16);
+        v.push(Value::Missing);
+        let w: Vec<Value<'_>> = recycle(v);
+        assert!(w.is_empty() && w.capacity() >= 16);
+    }
+}

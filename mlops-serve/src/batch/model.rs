@@ -1,0 +1,105 @@
+//! The parts of a model package the batch scorer uses, checked to fit
+//! together once.
+
+use mlops_core::data::{ColumnType, Value};
+use mlops_core::drift::Profile;
+use mlops_core::features::FittedFeatures;
+use mlops_core::model::InferenceModel;
+
+use crate::error::{Error, Result};
+
+/// Fitted features, model, decision threshold and training profile.
+#[derive(Debug, Clone)]
+pub(crate) struct Model {
+    features: FittedFeatures,
+    model: InferenceModel,
+    /// `Some(threshold)` for a binary classifier, `None` for a regressor.
+    threshold: Option<f64>,
+    profile: Option<Profile>,
+    inputs: Vec<(String, ColumnType)>,
+}
+
+impl Model {
+    pub(crate) fn new(
+        features: FittedFeatures,
+        model: InferenceModel,
+        threshold: Option<f64>,
+        profile: Option<Profile>,
+    ) -> Result<Self> {
+        if model.n_features() != features.n_outputs() {
+            return Err(Error::Core(mlops_core::Error::FeatureCount {
+                expected: model.n_features(),
+                found: features.n_outputs(),
+            }));
+        }
+        let inputs = features
+            .input_columns()
+            .iter()
+            .map(|f| (f.name.clone(), f.column_type))
+            .collect();
+        Ok(Model {
+            features,
+            model,
+            threshold,
+            profile,
+            inputs,
+        })
+    }
+
+    pub(crate) fn inputs(&self) -> &[(String, ColumnType)] {
+        &self.inputs
+    }
+
+    #[cfg(test)]
+    pub(crate) fn features(&self) -> &FittedFeatures {
+        &self.features
+    }
+
+    #[cfg(test)]
+    pub(crate) fn inference(&self) -> &InferenceModel {
+        &self.model
+    }
+
+    pub(crate) fn n_outputs(&self) -> usize {
+        self.features.n_outputs()
+    }
+
+    pub(crate) fn profile(&self) -> Option<&Profile> {
+        self.profile.as_ref()
+    }
+
+    /// Score and unseen-category count of one record (values in
+    /// [`inputs`](Self::inputs) order), or the offending column and reason.
+    #[inline]
+    pub(crate) fn score(
+        &self,
+        values: &[Value<'_>],
+        scratch: &mut [f64],
+    ) -> std::result::Result<(f64, usize), (Option<String>, String)> {
+        let unknown = self
+            .features
+            .transform_row(values, scratch)
+            .map_err(explain)?;
+        let score = self.model.predict_proba_row(scratch).map_err(explain)?;
+        Ok((score, unknown))
+    }
+
+    /// `1` when a classifier's score reaches the threshold, `0` below it;
+    /// empty for a regressor.
+    #[inline]
+    pub(crate) fn label(&self, score: f64) -> &'static str {
+        match self.threshold {
+            Some(t) if score >= t => "1",
+            Some(_) => "0",
+            None => "",
+        }
+    }
+}
+
+/// The column (when one is to blame) and the reason of a scoring error.
+fn explain(err: mlops_core::Error) -> (Option<String>, String) {
+    match err {
+        mlops_core::Error::BadValue { column, reason } => (Some(column), reason),
+        other => (None, other.to_string()),
+    }
+}
