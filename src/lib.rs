@@ -5,8 +5,9 @@
 //! - [`core`] (`mlops-core`): frames and CSV, feature pipelines, seeds,
 //!   fingerprints, the embedded store, tracking, registry, drift checks and
 //!   inference-form models.
-//! - [`train`] (`mlops-train`): learners (linfa, smartcore), seeded splits
-//!   and evaluation metrics.
+//! - [`train`] (`mlops-train`): learners (linfa, smartcore; an MLP with
+//!   burn behind the `burn` cargo feature), seeded splits and evaluation
+//!   metrics.
 //! - [`serve`] (`mlops-serve`): in-process serving (in progress).
 //!
 //! ```
@@ -43,6 +44,8 @@ pub mod prelude {
     pub use mlops_train::prelude::{
         FittedModel, ForestParams, Learner, LogisticParams, TreeParams, stratified_split,
     };
+    #[cfg(feature = "burn")]
+    pub use mlops_train::prelude::{MlpParams, MlpTask};
 }
 
 /// The README's library example, compiled and run as a doc-test.

@@ -8,11 +8,15 @@
 //! - [`LinearModel`]: `link(w · x + b)` with an identity or logistic link.
 //! - [`TreeEnsemble`]: decision trees flattened into one node vector, outputs
 //!   averaged over trees (a random forest, or one tree).
+//! - [`DenseMlp`]: dense layers with ReLU between them and a logistic or
+//!   identity output; prediction allocates nothing.
 
 mod linear;
+mod mlp;
 mod tree;
 
 pub use linear::{LinearModel, Link};
+pub use mlp::{DenseLayer, DenseMlp, MAX_HIDDEN_WIDTH, MAX_LAYERS, MAX_PARAMETERS};
 pub use tree::{LEAF, SplitRule, TreeEnsemble, TreeNode};
 
 use ndarray::{Array1, Array2};
@@ -41,6 +45,8 @@ pub enum InferenceModel {
     Linear(LinearModel),
     /// One tree or an averaged forest.
     Trees(TreeEnsemble),
+    /// A dense multi-layer perceptron.
+    Mlp(DenseMlp),
 }
 
 impl InferenceModel {
@@ -49,6 +55,7 @@ impl InferenceModel {
         match self {
             InferenceModel::Linear(m) => m.n_features(),
             InferenceModel::Trees(m) => m.n_features(),
+            InferenceModel::Mlp(m) => m.n_features(),
         }
     }
 
@@ -84,6 +91,7 @@ impl InferenceModel {
         match self {
             InferenceModel::Linear(m) => m.predict_checked(row),
             InferenceModel::Trees(m) => m.predict_checked(row),
+            InferenceModel::Mlp(m) => m.predict_checked(row),
         }
     }
 }
