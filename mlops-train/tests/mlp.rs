@@ -147,7 +147,7 @@ fn bad_inputs_are_errors() {
         Err(Error::InvalidTarget(_))
     ));
     // Rows and targets disagree.
-    let short = y.slice(ndarray::s![..10]).to_owned();
+    let short = Array1::from(y.to_vec()[..10].to_vec());
     assert!(matches!(
         params.fit(&x, &short, Seed(1)),
         Err(Error::Shape(_))

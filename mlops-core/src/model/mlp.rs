@@ -254,27 +254,26 @@ impl DenseMlp {
     /// Allocation-free: hidden activations ping-pong between two stack
     /// buffers, which `new` guarantees are wide enough.
     pub(crate) fn predict_checked(&self, row: &[f64]) -> f64 {
-        let mut a = [0.0f64; MAX_HIDDEN_WIDTH];
-        let mut b = [0.0f64; MAX_HIDDEN_WIDTH];
+        // Hidden layer i writes the first half when i is even, the second
+        // when odd, and reads what layer i - 1 wrote (layer 0 reads `row`).
+        let mut buf = [0.0f64; 2 * MAX_HIDDEN_WIDTH];
         let last = self.layers.len().saturating_sub(1);
-        let mut input: &[f64] = row;
-        let mut z = 0.0;
-        for (i, layer) in self.layers.iter().enumerate() {
-            if i == last {
-                z = layer.unit(input, 0);
-                break;
-            }
-            let out = if i % 2 == 0 { &mut a } else { &mut b };
-            for (o, v) in out[..layer.n_outputs].iter_mut().enumerate() {
+        let mut width = 0;
+        for (i, layer) in self.layers[..last].iter().enumerate() {
+            let (even, odd) = buf.split_at_mut(MAX_HIDDEN_WIDTH);
+            let (src, dst) = if i % 2 == 0 { (odd, even) } else { (even, odd) };
+            let input: &[f64] = if i == 0 { row } else { &src[..width] };
+            for (o, v) in dst[..layer.n_outputs].iter_mut().enumerate() {
                 *v = layer.unit(input, o).max(0.0);
             }
-            // The buffer just written is the next layer's input.
-            input = if i % 2 == 0 {
-                &a[..layer.n_outputs]
-            } else {
-                &b[..layer.n_outputs]
-            };
+            width = layer.n_outputs;
         }
+        let input: &[f64] = match last {
+            0 => row,
+            l if (l - 1) % 2 == 0 => &buf[..width],
+            _ => &buf[MAX_HIDDEN_WIDTH..MAX_HIDDEN_WIDTH + width],
+        };
+        let z = self.layers[last].unit(input, 0);
         match self.output {
             Link::Identity => z,
             Link::Logistic => sigmoid(z),

@@ -334,7 +334,7 @@ fn f64_tensor<const D: usize>(values: Vec<f64>, shape: [usize; D], device: &Devi
 
 fn read_f64<const D: usize>(t: Tensor<D>, what: &str) -> Result<Vec<f64>> {
     t.into_data()
-        .into_vec::<f64>()
+        .try_into_vec::<f64>()
         .map_err(|e| Error::Conversion {
             learner: "mlp",
             reason: format!("reading {what}: {e:?}"),
