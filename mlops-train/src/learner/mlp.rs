@@ -19,8 +19,10 @@
 //! `±1/sqrt(fan_in)`, burn's and PyTorch's default for linear layers), epoch
 //! shuffles too, and there is no dropout. The Flex backend is built without
 //! its `rayon` feature, so every matrix product runs on the calling thread in
-//! a fixed order. The same seed and data therefore give bit-identical weights,
-//! and MLPs can be trained on several threads at once without a lock.
+//! a fixed order. The same seed and data therefore give bit-identical weights
+//! on a given CPU kind (the `gemm` crate picks its kernels by CPU features at
+//! run time, so another instruction set may round differently), and MLPs can
+//! be trained on several threads at once without a lock.
 
 use burn::module::{Module, Param};
 use burn::nn::Linear;
