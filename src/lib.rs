@@ -46,6 +46,8 @@ pub mod prelude {
     pub use mlops_train::prelude::{
         FittedModel, ForestParams, Learner, LogisticParams, TreeParams, stratified_split,
     };
+    #[cfg(feature = "burn")]
+    pub use mlops_train::prelude::{MlpParams, MlpTask};
     pub use mlops_train::search::{ParamValues, Search};
     pub use mlops_train::trainer::{LearnerConfig, TrainOutcome, Trainer};
 }

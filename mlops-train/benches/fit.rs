@@ -2,7 +2,8 @@
 //! fitted on the training rows), side by side with
 //! `scripts/bench/sklearn_fit.py`.
 //!
-//! `cargo bench -p mlops-train --bench fit`
+//! `cargo bench -p mlops-train --bench fit` (add `--features burn` for the
+//! MLP).
 
 // criterion's macros generate undocumented functions.
 #![allow(missing_docs)]
@@ -72,6 +73,14 @@ fn fit(c: &mut Criterion) {
     group.bench_function("random_forest_100", |b| {
         b.iter(|| rf.fit(&x, &y, Seed(42)).expect("fit"))
     });
+    #[cfg(feature = "burn")]
+    {
+        // Defaults: one hidden layer of 32, batches of 64, early stopping.
+        let mlp = MlpParams::new().check().expect("valid");
+        group.bench_function("mlp_32", |b| {
+            b.iter(|| mlp.fit(&x, &y, Seed(42)).expect("fit"))
+        });
+    }
     group.finish();
 }
 

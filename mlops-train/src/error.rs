@@ -53,6 +53,18 @@ pub enum Error {
         source: smartcore::error::Failed,
     },
 
+    // learner/mlp
+    /// Iterative training failed (the loss diverged).
+    #[error("{learner} training failed at epoch {epoch}: {reason}")]
+    Training {
+        /// The learner.
+        learner: &'static str,
+        /// The 1-based epoch where it failed.
+        epoch: usize,
+        /// What went wrong and what to try.
+        reason: String,
+    },
+
     /// A fitted library model could not be read for conversion.
     #[error("cannot convert {learner} model: {reason}")]
     Conversion {

@@ -4,7 +4,8 @@
 //!   linear regression (linfa), decision tree (smartcore) and a histogram
 //!   random forest of our own behind the [`Learner`] /
 //!   [`FittedModel`] pair, with validated parameter builders; each fitted
-//!   model converts to `mlops_core::model::InferenceModel`.
+//!   model converts to `mlops_core::model::InferenceModel`. With the `burn`
+//!   cargo feature, an MLP (`MlpParams`) trained with burn on the CPU.
 //! - [`split`]: stratified train/test, stratified k-fold and time-based
 //!   splits from an explicit `Seed`.
 //! - [`metrics`]: ROC AUC, average precision, log loss, Brier, thresholded
@@ -32,6 +33,8 @@ pub mod prelude {
         ClassWeight, FittedModel, ForestParams, Learner, LinearParams, LogisticParams,
         SplitCriterion, TreeParams,
     };
+    #[cfg(feature = "burn")]
+    pub use crate::learner::{MlpParams, MlpTask};
     pub use crate::metrics::{BinaryMetrics, RegressionMetrics};
     pub use crate::split::{Split, stratified_k_fold, stratified_split, time_split};
     pub use crate::trainer::{LearnerConfig, TrainOutcome, Trainer};

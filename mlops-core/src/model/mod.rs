@@ -8,15 +8,19 @@
 //! - [`LinearModel`]: `link(w · x + b)` with an identity or logistic link.
 //! - [`TreeEnsemble`]: decision trees flattened into one node vector, outputs
 //!   averaged over trees (a random forest, or one tree).
+//! - [`DenseMlp`]: dense layers with ReLU between them and a logistic or
+//!   identity output; prediction allocates nothing.
 //! - [`ModelPackage`]: the deployable artifact (features, model, profiles,
 //!   metadata and lineage) in a checksummed, versioned container;
 //!   [`load_registered`] reads one through the registry.
 
 mod linear;
+mod mlp;
 pub mod package;
 mod tree;
 
 pub use linear::{LinearModel, Link};
+pub use mlp::{DenseLayer, DenseMlp, MAX_HIDDEN_WIDTH, MAX_LAYERS, MAX_PARAMETERS};
 pub use package::{
     InputSignature, Lineage, ModelPackage, PackageBuilder, PackageMeta, Task, load_registered,
 };
@@ -48,6 +52,8 @@ pub enum InferenceModel {
     Linear(LinearModel),
     /// One tree or an averaged forest.
     Trees(TreeEnsemble),
+    /// A dense multi-layer perceptron.
+    Mlp(DenseMlp),
 }
 
 impl InferenceModel {
@@ -56,6 +62,7 @@ impl InferenceModel {
         match self {
             InferenceModel::Linear(m) => m.n_features(),
             InferenceModel::Trees(m) => m.n_features(),
+            InferenceModel::Mlp(m) => m.n_features(),
         }
     }
 
@@ -91,6 +98,7 @@ impl InferenceModel {
         match self {
             InferenceModel::Linear(m) => m.predict_checked(row),
             InferenceModel::Trees(m) => m.predict_checked(row),
+            InferenceModel::Mlp(m) => m.predict_checked(row),
         }
     }
 }

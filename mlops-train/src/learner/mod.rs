@@ -1,7 +1,7 @@
 //! Learners behind one trait pair.
 //!
 //! A params builder (`LogisticParams`, `TreeParams`, `LinearParams`,
-//! `ForestParams`) is checked once into its `Valid*` form, which implements
+//! `ForestParams`, and `MlpParams` with the `burn` feature) is checked once into its `Valid*` form, which implements
 //! [`Learner`]. Fitting gives a [`FittedModel`] that predicts with the
 //! library itself and converts to the library-free
 //! [`InferenceModel`] that packages and serving use.
@@ -14,11 +14,15 @@ mod forest;
 mod histogram_tree;
 mod linear;
 mod logistic;
+#[cfg(feature = "burn")]
+mod mlp;
 mod tree;
 
 pub use forest::{FittedForest, ForestParams, ValidForestParams};
 pub use linear::{FittedLinear, LinearParams, ValidLinearParams};
 pub use logistic::{ClassWeight, FittedLogistic, LogisticParams, ValidLogisticParams};
+#[cfg(feature = "burn")]
+pub use mlp::{EpochStats, FittedMlp, MlpParams, MlpTask, ValidMlpParams};
 pub use tree::{FittedTree, SplitCriterion, TreeParams, ValidTreeParams};
 
 use mlops_core::model::InferenceModel;
@@ -32,7 +36,7 @@ pub trait Learner {
     /// The fitted model.
     type Fitted: FittedModel;
 
-    /// Short name (`logreg`, `tree`, `linear`, `rf`).
+    /// Short name (`logreg`, `tree`, `linear`, `rf`, `mlp`).
     fn name(&self) -> &'static str;
 
     /// Fits on features `x` (rows = samples) and targets `y`. All randomness
