@@ -32,16 +32,17 @@ use mlops_core::tracking::{DatasetInput, Environment, Run, RunOptions, Tracker};
 use ndarray::Array1;
 
 use crate::error::invalid;
-use crate::metrics::{BinaryMetrics, RegressionMetrics};
+use crate::metrics::{BinaryMetrics, RegressionMetrics, calibration_table, roc_curve};
 use crate::split::{Split, shuffle_split, stratified_split};
 use crate::{Error, Result};
+use mlops_core::report::{CalibrationPoint, EVALUATION_ARTIFACT, Evaluation};
 
 /// Artifact name of the package in the training run.
 pub const PACKAGE_ARTIFACT: &str = "model.mlpkg";
 /// Artifact name of the feature spec (JSON) in the training run.
 pub const SPEC_ARTIFACT: &str = "feature_spec.json";
 /// Artifact name of the training drift profile (store codec bytes).
-pub const PROFILE_ARTIFACT: &str = "drift_profile.bin";
+pub const PROFILE_ARTIFACT: &str = mlops_core::report::PROFILE_ARTIFACT;
 
 /// Where the test rows come from.
 #[derive(Debug, Clone)]
@@ -126,6 +127,7 @@ struct Fitted {
     task: Task,
     metrics: BTreeMap<String, f64>,
     train_scores: Array1<f64>,
+    evaluation: Option<Evaluation>,
     train: Frame,
     test: Frame,
     split: Option<Split>,
@@ -361,12 +363,17 @@ impl Trainer {
         let test_scores = fit.model.predict(&x_test)?;
         let metrics = evaluate(&task, &y_test, &test_scores, self.threshold)?;
         let train_scores = fit.model.predict(&x_train)?;
+        let evaluation = match task {
+            Task::BinaryClassification { .. } => Some(evaluation(&y_test, &test_scores)?),
+            _ => None,
+        };
         Ok(Fitted {
             features,
             fit,
             task,
             metrics,
             train_scores,
+            evaluation,
             train,
             test,
             split,
@@ -446,6 +453,7 @@ impl Trainer {
             task,
             metrics,
             train_scores,
+            evaluation,
             train,
             test,
             split,
@@ -496,6 +504,9 @@ impl Trainer {
         let spec_json = serde_json::to_vec_pretty(&self.spec)
             .map_err(|e| invalid("spec", format!("does not serialize: {e}")))?;
         run.log_artifact(SPEC_ARTIFACT, &spec_json)?;
+        if let Some(evaluation) = &evaluation {
+            run.log_artifact(EVALUATION_ARTIFACT, &evaluation.to_json()?)?;
+        }
 
         // Profiles: raw input columns of the training rows, and the
         // training score distribution.
@@ -600,6 +611,23 @@ pub(crate) fn metric_names(task: &Task) -> &'static [&'static str] {
 }
 
 /// Test metrics for the task.
+/// Held-out ROC curve and a 10-bin calibration table, for reports.
+fn evaluation(y: &Array1<f64>, scores: &Array1<f64>) -> Result<Evaluation> {
+    let (y, p) = (y.to_vec(), scores.to_vec());
+    Ok(Evaluation {
+        roc: roc_curve(&y, &p)?,
+        calibration: calibration_table(&y, &p, 10)?
+            .into_iter()
+            .filter(|b| b.count > 0)
+            .map(|b| CalibrationPoint {
+                mean_predicted: b.mean_predicted,
+                fraction_positive: b.fraction_positive,
+                count: b.count,
+            })
+            .collect(),
+    })
+}
+
 pub(crate) fn evaluate(
     task: &Task,
     y: &Array1<f64>,

@@ -108,6 +108,27 @@ fn logs_packages_and_registers() {
     .expect("profile");
     assert_eq!(Some(&profile), outcome.package.profile());
     assert!(!profile.columns.contains_key("Churn"));
+
+    // The evaluation curves for reports: the ROC curve's area is the logged
+    // ROC AUC, and calibration bins cover every test row.
+    let evaluation = mlops_core::report::Evaluation::from_json(
+        &tracker
+            .read_artifact(&outcome.run_id, mlops_core::report::EVALUATION_ARTIFACT)
+            .expect("evaluation artifact"),
+    )
+    .expect("evaluation");
+    assert_eq!(evaluation.roc.first(), Some(&(0.0, 0.0)));
+    assert_eq!(evaluation.roc.last(), Some(&(1.0, 1.0)));
+    let area: f64 = evaluation
+        .roc
+        .windows(2)
+        .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
+        .sum();
+    assert!((area - outcome.metrics["roc_auc"]).abs() < 1e-12);
+    let binned: u64 = evaluation.calibration.iter().map(|c| c.count).sum();
+    assert_eq!(binned, split.test.len() as u64);
+    let html = mlops_core::report::run_html(&tracker, &outcome.run_id).expect("report");
+    assert!(html.contains("ROC curve") && html.contains("Training data"));
     let bytes = tracker
         .read_artifact(&outcome.run_id, PACKAGE_ARTIFACT)
         .expect("package artifact");
@@ -259,4 +280,32 @@ fn explicit_test_frame_and_failures() {
     let failed = runs.last().expect("failed run");
     assert_eq!(failed.status, RunStatus::Failed);
     assert_eq!(failed.reason.as_deref(), Some(err.to_string().as_str()));
+}
+
+/// The MLP's per-epoch history reaches the run as metric histories.
+#[cfg(feature = "burn")]
+#[test]
+fn mlp_logs_per_epoch_history() {
+    let frame = telco();
+    let tracker = Tracker::new(Arc::new(MemoryStore::new()));
+    let outcome = Trainer::new(
+        spec(&frame),
+        LearnerConfig::from_name("mlp")
+            .expect("mlp")
+            .set_param("epochs", "6")
+            .expect("epochs")
+            .set_param("patience", "none")
+            .expect("patience"),
+    )
+    .seed(Seed(3))
+    .train(&tracker, &frame)
+    .expect("train");
+    for key in ["train_loss", "valid_loss", "valid_roc_auc"] {
+        let points = tracker
+            .run_metrics_history(&outcome.run_id, key)
+            .expect("history");
+        assert_eq!(points.len(), 6, "{key}");
+        assert!(points.iter().all(|p| p.value.is_finite()));
+    }
+    assert!(outcome.metrics["roc_auc"] > 0.7, "{:?}", outcome.metrics);
 }

@@ -83,6 +83,36 @@ pub fn roc_auc(y: &[f64], scores: &[f64]) -> Result<f64> {
     Ok(area / (pos * neg))
 }
 
+/// The ROC curve as `(false positive rate, true positive rate)` points,
+/// one per distinct threshold from the highest score down, starting at
+/// `(0, 0)` and ending at `(1, 1)` (scikit-learn's `roc_curve` with
+/// `drop_intermediate=False`). Its trapezoid area is [`roc_auc`]. Errors
+/// when only one class is present.
+///
+/// ```
+/// use mlops_train::metrics::roc_curve;
+///
+/// let curve = roc_curve(&[0.0, 1.0, 1.0, 0.0], &[0.1, 0.9, 0.4, 0.6])?;
+/// assert_eq!(curve, vec![(0.0, 0.0), (0.0, 0.5), (0.5, 0.5), (0.5, 1.0), (1.0, 1.0)]);
+/// # Ok::<(), mlops_train::Error>(())
+/// ```
+pub fn roc_curve(y: &[f64], scores: &[f64]) -> Result<Vec<(f64, f64)>> {
+    let pos = check_binary(y, scores)? as f64;
+    let neg = y.len() as f64 - pos;
+    if pos == 0.0 || neg == 0.0 {
+        return Err(Error::InvalidTarget(
+            "a ROC curve needs both classes in y_true".into(),
+        ));
+    }
+    let mut points = vec![(0.0, 0.0)];
+    points.extend(
+        curve(y, scores)
+            .into_iter()
+            .map(|(fp, tp)| (fp / neg, tp / pos)),
+    );
+    Ok(points)
+}
+
 /// Area under the precision-recall curve as average precision, the step
 /// sum `sum_k (R_k - R_{k-1}) P_k` over distinct thresholds, as
 /// `sklearn.metrics.average_precision_score` (not the trapezoid area).

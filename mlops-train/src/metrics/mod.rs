@@ -10,7 +10,7 @@ mod regression;
 
 pub use classification::{
     BinaryMetrics, CalibrationBin, ConfusionMatrix, brier, calibration_table, confusion_matrix,
-    log_loss, pr_auc, roc_auc,
+    log_loss, pr_auc, roc_auc, roc_curve,
 };
 pub use regression::{RegressionMetrics, mae, r2, rmse};
 

@@ -51,6 +51,9 @@ pub enum LearnerConfig {
     Forest(ForestParams),
     /// Linear regression (`linear`).
     Linear(LinearParams),
+    /// Multi-layer perceptron on burn (`mlp`, `burn` feature).
+    #[cfg(feature = "burn")]
+    Mlp(crate::learner::MlpParams),
 }
 
 /// What fitting produced: the model in inference form and, for learners
@@ -66,7 +69,11 @@ pub struct FitOutput {
 
 impl LearnerConfig {
     /// Every learner name [`from_name`](Self::from_name) accepts.
+    #[cfg(not(feature = "burn"))]
     pub const NAMES: &'static [&'static str] = &["logreg", "tree", "rf", "linear"];
+    /// Every learner name [`from_name`](Self::from_name) accepts.
+    #[cfg(feature = "burn")]
+    pub const NAMES: &'static [&'static str] = &["logreg", "tree", "rf", "linear", "mlp"];
 
     /// The learner called `name` with default hyper-parameters.
     pub fn from_name(name: &str) -> Result<Self> {
@@ -75,6 +82,8 @@ impl LearnerConfig {
             "tree" => LearnerConfig::Tree(TreeParams::new()),
             "rf" => LearnerConfig::Forest(ForestParams::new()),
             "linear" => LearnerConfig::Linear(LinearParams::new()),
+            #[cfg(feature = "burn")]
+            "mlp" => LearnerConfig::Mlp(crate::learner::MlpParams::new()),
             other => {
                 return Err(invalid(
                     "model",
@@ -94,6 +103,8 @@ impl LearnerConfig {
             LearnerConfig::Tree(_) => "tree",
             LearnerConfig::Forest(_) => "rf",
             LearnerConfig::Linear(_) => "linear",
+            #[cfg(feature = "burn")]
+            LearnerConfig::Mlp(_) => "mlp",
         }
     }
 
@@ -101,6 +112,11 @@ impl LearnerConfig {
     pub fn task(&self) -> TaskKind {
         match self {
             LearnerConfig::Linear(_) => TaskKind::Regression,
+            #[cfg(feature = "burn")]
+            LearnerConfig::Mlp(p) => match p.clone().check().map(|v| v.task()) {
+                Ok(crate::learner::MlpTask::Regression) => TaskKind::Regression,
+                _ => TaskKind::BinaryClassification,
+            },
             _ => TaskKind::BinaryClassification,
         }
     }
@@ -112,6 +128,8 @@ impl LearnerConfig {
             LearnerConfig::Tree(p) => p.clone().check().map(drop),
             LearnerConfig::Forest(p) => p.clone().check().map(drop),
             LearnerConfig::Linear(p) => p.clone().check().map(drop),
+            #[cfg(feature = "burn")]
+            LearnerConfig::Mlp(p) => p.clone().check().map(drop),
         }
     }
 
@@ -123,6 +141,14 @@ impl LearnerConfig {
             LearnerConfig::Tree(p) => convert(p.clone().check()?.fit(x, y, seed)?)?,
             LearnerConfig::Forest(p) => convert(p.clone().check()?.fit(x, y, seed)?)?,
             LearnerConfig::Linear(p) => convert(p.clone().check()?.fit(x, y, seed)?)?,
+            #[cfg(feature = "burn")]
+            LearnerConfig::Mlp(p) => {
+                let fitted = p.clone().check()?.fit(x, y, seed)?;
+                return Ok(FitOutput {
+                    model: fitted.to_inference()?,
+                    history: epoch_history(fitted.history()),
+                });
+            }
         };
         Ok(FitOutput {
             model,
@@ -208,8 +234,29 @@ impl LearnerConfig {
             LearnerConfig::Tree(_) => "tree",
             LearnerConfig::Forest(_) => "forest",
             LearnerConfig::Linear(_) => "linear",
+            #[cfg(feature = "burn")]
+            LearnerConfig::Mlp(_) => "mlp",
         }
     }
+}
+
+/// Per-epoch MLP statistics as metric histories (one value per epoch).
+#[cfg(feature = "burn")]
+fn epoch_history(epochs: &[crate::learner::EpochStats]) -> BTreeMap<String, Vec<f64>> {
+    let mut history = BTreeMap::new();
+    history.insert(
+        "train_loss".to_owned(),
+        epochs.iter().map(|e| e.train_loss).collect(),
+    );
+    history.insert(
+        "valid_loss".to_owned(),
+        epochs.iter().map(|e| e.valid_loss).collect(),
+    );
+    let auc: Vec<f64> = epochs.iter().filter_map(|e| e.valid_roc_auc).collect();
+    if auc.len() == epochs.len() && !auc.is_empty() {
+        history.insert("valid_roc_auc".to_owned(), auc);
+    }
+    history
 }
 
 fn convert(fitted: impl FittedModel) -> Result<InferenceModel> {
