@@ -5,11 +5,14 @@
 // Helpers outside #[test] fns unwrap too: failing loudly is their job.
 #![allow(clippy::unwrap_used)]
 
+mod harness;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+use harness::{mlops_in as mlops, ok_text};
 use mlops_core::data::{ColumnType, CsvReader};
 use mlops_core::model::{ModelPackage, load_registered};
 use mlops_core::registry::Registry;
@@ -17,25 +20,10 @@ use mlops_core::store::{SharedStore, SledStore};
 use mlops_core::tracking::Tracker;
 use serde_json::Value;
 
-fn mlops(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlops"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("MLOPS_STORE")
-        .output()
-        .expect("run mlops")
-}
-
+/// `mlops ARGS...` that must succeed; its stdout as one JSON document (the
+/// caller passes `--json` where the command needs it).
 fn json_ok(store: &Path, args: &[&str]) -> Value {
-    let out = mlops(store, args);
-    assert!(
-        out.status.success(),
-        "mlops {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
+    serde_json::from_str(&ok_text(store, args)).expect("stdout is one JSON document")
 }
 
 /// Every seventh Telco line (about 1,000 rows).

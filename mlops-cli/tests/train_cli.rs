@@ -4,10 +4,12 @@
 // Helpers outside #[test] fns unwrap too: failing loudly is their job.
 #![allow(clippy::unwrap_used)]
 
+mod harness;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::Arc;
 
+use harness::{assert_error as assert_one_line_error, mlops_in as mlops, ok_text};
 use mlops_core::data::Frame;
 use mlops_core::model::{ModelPackage, load_registered};
 use mlops_core::registry::Registry;
@@ -15,37 +17,10 @@ use mlops_core::store::{SharedStore, SledStore};
 use mlops_core::tracking::Tracker;
 use serde_json::Value;
 
-fn mlops(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlops"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("MLOPS_STORE")
-        .output()
-        .expect("run mlops")
-}
-
+/// `mlops ARGS...` that must succeed; its stdout as one JSON document (the
+/// caller passes `--json` where the command needs it).
 fn json_ok(store: &Path, args: &[&str]) -> Value {
-    let out = mlops(store, args);
-    assert!(
-        out.status.success(),
-        "mlops {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
-}
-
-fn assert_one_line_error(out: &Output, code: i32, needles: &[&str]) {
-    assert_eq!(out.status.code(), Some(code));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "stderr is not one line: {stderr:?}");
-    for needle in needles {
-        assert!(lines[0].contains(needle), "`{needle}` not in {stderr:?}");
-    }
-    assert!(out.stdout.is_empty());
+    serde_json::from_str(&ok_text(store, args)).expect("stdout is one JSON document")
 }
 
 /// Every fifth Telco line (about 1,400 rows) written to `dir`.

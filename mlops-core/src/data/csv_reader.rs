@@ -1043,7 +1043,14 @@ mod tests {
     }
 
     fn assert_same(reader: &CsvReader, data: &[u8]) {
-        match both(reader, data) {
+        let (seq, par) = both(reader, data);
+        assert_same_outcome(seq, par, "parallel");
+    }
+
+    /// Same frame (schema, cells, first-seen dictionaries) and rejected
+    /// rows, or the same error.
+    fn assert_same_outcome(seq: Result<CsvOutcome>, other: Result<CsvOutcome>, what: &str) {
+        match (seq, other) {
             (Ok(seq), Ok(par)) => {
                 assert_eq!(seq.frame.schema(), par.frame.schema());
                 assert_eq!(cells(&seq.frame), cells(&par.frame));
@@ -1056,7 +1063,7 @@ mod tests {
                 }
             }
             (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
-            (a, b) => panic!("sequential {a:?} vs parallel {b:?}"),
+            (a, b) => panic!("sequential {a:?} vs {what} {b:?}"),
         }
     }
 
@@ -1070,21 +1077,7 @@ mod tests {
         let source = path.display().to_string();
         let seq = reader.read_slice(data, &source, 1, MIN_PART_BYTES);
         let par = reader.read_file(&path, parts, 1);
-        match (seq, par) {
-            (Ok(seq), Ok(par)) => {
-                assert_eq!(seq.frame.schema(), par.frame.schema());
-                assert_eq!(cells(&seq.frame), cells(&par.frame));
-                assert_eq!(seq.rejected, par.rejected);
-                for (name, col) in seq.frame.columns() {
-                    if let Column::Categorical(c) = col {
-                        let other = par.frame.categorical(name).unwrap();
-                        assert_eq!(c.dictionary(), other.dictionary(), "first-seen order");
-                    }
-                }
-            }
-            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
-            (a, b) => panic!("sequential {a:?} vs file {b:?}"),
-        }
+        assert_same_outcome(seq, par, "file");
     }
 
     #[test]
