@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use mlops_core::data::Frame;
 use mlops_core::seed::Seed;
@@ -21,6 +21,19 @@ fn score_rows(p: &Predictor, frame: &Frame, rows: std::ops::Range<usize>) {
         p.predict(&Record::from_frame_row(frame, row))
             .expect("score");
     }
+}
+
+fn log_with(sampling: Sampling) -> (Arc<PredictionLog>, SharedStore) {
+    let store: SharedStore = Arc::new(MemoryStore::new());
+    let log = PredictionLog::new(
+        store.clone(),
+        PredictionLogOptions {
+            sampling,
+            ..Default::default()
+        },
+    )
+    .expect("log");
+    (Arc::new(log), store)
 }
 
 #[test]
@@ -172,75 +185,6 @@ fn prometheus_text_parses_and_matches_the_snapshot() {
         .expect("tenure drift");
     assert!(matches!(tenure.value, V::Gauge(_)));
     assert!(text.contains("mlops_canary_weight{model=\"a \\\"quoted\\\"\\\\name\"} 0.25\n"));
-}
-
-/// Collects formatted tracing output.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Buffer {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[test]
-fn spans_carry_the_correlation_id() {
-    use tracing_subscriber::fmt::format::FmtSpan;
-    let t = common::telco();
-    let p = common::predictor(&t, common::logistic(&t), "churn", 2);
-    let buf = Buffer::default();
-    let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_span_events(FmtSpan::CLOSE)
-        .with_ansi(false)
-        .finish();
-    let generated = tracing::subscriber::with_default(subscriber, || {
-        p.predict_with(
-            &Record::from_frame_row(&t.test, 0),
-            CorrelationId::from("req-77"),
-        )
-        .expect("score");
-        p.predict(&Record::from_frame_row(&t.test, 1))
-            .expect("score")
-            .correlation_id
-    });
-    let out = String::from_utf8(buf.0.lock().expect("lock").clone()).expect("utf8");
-    let lines: Vec<&str> = out
-        .lines()
-        .filter(|l| l.contains("mlops.predict"))
-        .collect();
-    assert_eq!(lines.len(), 2, "{out}");
-    assert!(
-        lines[0].contains("correlation_id=req-77") && lines[0].contains("model=churn"),
-        "{out}"
-    );
-    assert!(
-        lines[0].contains("version=2") && lines[0].contains("score="),
-        "{out}"
-    );
-    assert!(
-        lines[1].contains(&format!("correlation_id={generated}")),
-        "{out}"
-    );
-}
-
-fn log_with(sampling: Sampling) -> (Arc<PredictionLog>, SharedStore) {
-    let store: SharedStore = Arc::new(MemoryStore::new());
-    let log = PredictionLog::new(
-        store.clone(),
-        PredictionLogOptions {
-            sampling,
-            ..Default::default()
-        },
-    )
-    .expect("log");
-    (Arc::new(log), store)
 }
 
 #[test]
