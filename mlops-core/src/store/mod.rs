@@ -13,6 +13,7 @@
 pub mod codec;
 mod memory;
 mod sled;
+mod sled_lock;
 
 pub use memory::MemoryStore;
 pub use sled::{STORE_FORMAT_VERSION, SledStore, SledStoreBuilder};

@@ -28,17 +28,21 @@
 //! # Locking
 //!
 //! sled takes an exclusive advisory file lock on open. A second process (or a
-//! second open of the same path in this process) gets
-//! [`Error::StoreLocked`] at once; it never waits. Clone a [`SledStore`] to
-//! share one open store between threads.
+//! second open of the same path while a handle is alive in this process)
+//! gets [`Error::StoreLocked`] at once; it never waits. Clone a
+//! [`SledStore`] to share one open store between threads. Reopening a store
+//! this process has closed (every clone dropped) waits up to 5 s for sled's
+//! background threads to release the lock, which they do within
+//! milliseconds; without that wait, `drop` then `open` would sometimes fail.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use ::sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use serde::{Deserialize, Serialize};
 
-use super::{Entry, Store, WriteBatch, WriteOp, codec};
+use super::{Entry, Store, WriteBatch, WriteOp, codec, sled_lock};
 use crate::error::{Error, Result};
 
 /// The store layout version this build writes and the newest it opens.
@@ -106,14 +110,32 @@ impl SledStoreBuilder {
     pub fn open(self) -> Result<SledStore> {
         self.validate()?;
         let _span = tracing::debug_span!("sled_store_open", path = %self.path.display()).entered();
-        let db = ::sled::Config::new()
+        let config = ::sled::Config::new()
             .path(&self.path)
             .cache_capacity(self.cache_capacity)
-            .flush_every_ms(self.flush_every_ms)
-            .open()
-            .map_err(|e| map_open_error(&self.path, e))?;
+            .flush_every_ms(self.flush_every_ms);
+        let deadline = Instant::now() + sled_lock::RELEASE_WAIT;
+        let mut attempt = 0;
+        let db = loop {
+            match config.open() {
+                Err(e)
+                    if is_lock_error(&e)
+                        && sled_lock::closed_here(&self.path)
+                        && Instant::now() < deadline =>
+                {
+                    // Closed here moments ago: sled's threads are letting go.
+                    std::thread::sleep(sled_lock::backoff(attempt));
+                    attempt += 1;
+                }
+                other => break other.map_err(|e| map_open_error(&self.path, e))?,
+            }
+        };
+        if attempt > 0 {
+            tracing::debug!(retries = attempt, "waited for sled to release its lock");
+        }
         let store = SledStore {
             db,
+            _open: sled_lock::mark_open(&self.path),
             path: self.path,
         };
         store.check_meta()?;
@@ -141,6 +163,8 @@ impl SledStoreBuilder {
 pub struct SledStore {
     db: ::sled::Db,
     path: PathBuf,
+    /// Marks the directory open in this process while any clone lives.
+    _open: sled_lock::OpenMark,
 }
 
 impl SledStore {
@@ -280,14 +304,16 @@ impl SledStore {
 /// `Other` whose message starts "could not acquire lock on" (see
 /// `Config::try_lock`); the lock test pins this down.
 fn map_open_error(path: &Path, e: ::sled::Error) -> Error {
-    if let ::sled::Error::Io(io) = &e
-        && io.to_string().contains("could not acquire lock")
-    {
+    if is_lock_error(&e) {
         return Error::StoreLocked {
             path: path.to_path_buf(),
         };
     }
     map_error(path, e)
+}
+
+fn is_lock_error(e: &::sled::Error) -> bool {
+    matches!(e, ::sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
 fn map_error(path: &Path, e: ::sled::Error) -> Error {
@@ -443,6 +469,39 @@ impl Store for SledStore {
 mod tests {
     use super::*;
 
+    /// Opens the directory with sled directly (to plant old or broken
+    /// records), waiting like `SledStore::open` for a just-dropped handle's
+    /// lock to be released.
+    fn raw_open(path: &Path) -> ::sled::Db {
+        let mut attempt = 0;
+        loop {
+            match ::sled::open(path) {
+                Err(e) if is_lock_error(&e) && attempt < 200 => {
+                    std::thread::sleep(sled_lock::backoff(attempt));
+                    attempt += 1;
+                }
+                other => return other.expect("raw open"),
+            }
+        }
+    }
+
+    #[test]
+    fn reopening_right_after_drop_never_reports_a_lock() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for i in 0..50u32 {
+            let store = SledStore::open(dir.path()).expect("reopen after drop");
+            store.insert("t", &i.to_be_bytes(), b"v").expect("insert");
+            store.flush().expect("flush");
+        }
+        let store = SledStore::open(dir.path()).expect("reopen");
+        assert_eq!(store.scan_prefix("t", b"").expect("scan").count(), 50);
+        // A live handle in this process still fails at once.
+        let started = std::time::Instant::now();
+        let err = SledStore::open(dir.path()).expect_err("still open");
+        assert!(matches!(err, Error::StoreLocked { .. }), "{err:?}");
+        assert!(started.elapsed() < sled_lock::RELEASE_WAIT / 2);
+    }
+
     fn open_temp() -> (tempfile::TempDir, SledStore) {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SledStore::open(dir.path()).expect("open");
@@ -543,7 +602,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         drop(SledStore::open(dir.path()).expect("create"));
         {
-            let db = ::sled::open(dir.path()).expect("raw open");
+            let db = raw_open(dir.path());
             let meta = StoreMeta {
                 format_version: STORE_FORMAT_VERSION + 1,
                 created_by: "9.9.9".into(),
@@ -577,7 +636,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         drop(SledStore::open(dir.path()).expect("create"));
         {
-            let db = ::sled::open(dir.path()).expect("raw open");
+            let db = raw_open(dir.path());
             let meta = StoreMeta {
                 format_version: 1,
                 created_by: "0.0.1".into(),
@@ -587,7 +646,7 @@ mod tests {
             db.flush().expect("flush");
         }
         drop(SledStore::open(dir.path()).expect("an older format opens"));
-        let db = ::sled::open(dir.path()).expect("raw open");
+        let db = raw_open(dir.path());
         let bytes = db.get(META_KEY).expect("get").expect("meta");
         let meta: StoreMeta = codec::decode(&bytes, "meta").expect("decode");
         assert_eq!(meta.format_version, STORE_FORMAT_VERSION);
@@ -598,7 +657,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         drop(SledStore::open(dir.path()).expect("create"));
         {
-            let db = ::sled::open(dir.path()).expect("raw open");
+            let db = raw_open(dir.path());
             db.insert(META_KEY, &b"mV\x01\x00garbage"[..])
                 .expect("insert");
             db.flush().expect("flush");
