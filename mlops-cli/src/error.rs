@@ -47,6 +47,19 @@ pub enum CliError {
     },
 }
 
+impl CliError {
+    /// Whether stdout was closed by the reader (`mlops runs list | head`):
+    /// not a failure of the command, so it exits quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        let io = match self {
+            CliError::Output(e) => Some(e.kind()),
+            CliError::Json(e) => e.io_error_kind(),
+            _ => None,
+        };
+        io == Some(std::io::ErrorKind::BrokenPipe)
+    }
+}
+
 /// `Result` with [`CliError`].
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 

@@ -206,3 +206,21 @@ fn synth_then_profile_round_trip() {
     ]);
     assert_one_line_error(&out, &["shift"]);
 }
+
+#[test]
+fn a_reader_closing_the_pipe_is_not_an_error() {
+    // `mlops data profile FILE | head -1`: the reader goes away before the
+    // report is written. The command exits 0 without an error line.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mlops"))
+        .args(["data", "profile", &telco()])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn mlops");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    assert!(!stderr.contains("error"), "{stderr}");
+}

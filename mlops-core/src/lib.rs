@@ -12,8 +12,10 @@
 //! - [`store`]: the key-value [`Store`](store::Store) trait, [`SledStore`](store::SledStore) and the record codec.
 //! - [`registry`]: registered models, versions, aliases with an audit log, promotion gates.
 //! - [`report`]: self-contained HTML reports of runs and drift checks.
+//! - [`atomic_file`]: files that appear whole or not at all (packages, reports, scored outputs).
 #![warn(missing_docs)]
 
+pub mod atomic_file;
 pub mod data;
 mod error;
 pub mod features;

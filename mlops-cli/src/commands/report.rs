@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, args: &ReportArgs) -> Result<()> {
             ));
         }
     };
-    write_atomically(&args.html, html.as_bytes())?;
+    mlops_core::atomic_file::write(&args.html, html.as_bytes())?;
     emit(
         &Written {
             html: args.html.clone(),
@@ -86,18 +86,4 @@ fn file_name(path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
-}
-
-/// Writes to a sibling temporary file, then renames it over `path`, so a
-/// reader never sees half a report.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| CliError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
 }

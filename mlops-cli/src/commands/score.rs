@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mlops_core::atomic_file::AtomicFile;
 use mlops_core::drift::DriftReport;
 use mlops_core::model::{ModelPackage, load_registered};
 use mlops_core::registry::Registry;
@@ -131,8 +132,7 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     let input = File::open(&args.input).map_err(io(&args.input))?;
     let len = input.metadata().map(|m| m.len()).unwrap_or(0);
     // The output appears only when the job succeeds.
-    let tmp = temp_path(&args.output);
-    let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io(&tmp))?);
+    let mut out = AtomicFile::create(&args.output)?;
     let mut rejects = match &args.rejects {
         Some(p) => Some(BufWriter::with_capacity(
             1 << 20,
@@ -153,15 +153,13 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
         Some(&tick),
     );
     bar.finish_and_clear();
-    drop(out);
-    let summary = match result {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e.into());
-        }
-    };
-    std::fs::rename(&tmp, &args.output).map_err(io(&args.output))?;
+    // The rejects file is kept even when the job fails: it says why.
+    if let (Some(w), Some(p)) = (rejects.as_mut(), &args.rejects) {
+        w.flush().map_err(io(p))?;
+    }
+    // Dropping an uncommitted output removes its temporary file.
+    let summary = result?;
+    out.commit()?;
     emit(
         &ScoreReport {
             rows: summary.rows,
@@ -176,12 +174,6 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
         },
         ctx.json,
     )
-}
-
-fn temp_path(output: &Path) -> PathBuf {
-    let mut name = output.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    output.with_file_name(name)
 }
 
 /// A byte-based bar on stderr, hidden when stderr is not a terminal or the

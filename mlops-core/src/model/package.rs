@@ -362,33 +362,10 @@ impl ModelPackage {
         })
     }
 
-    /// Writes the package atomically: a temporary file in the same folder,
-    /// flushed, then renamed over `path`.
+    /// Writes the package atomically (see [`crate::atomic_file`]): a
+    /// temporary file in the same folder, synced, then renamed over `path`.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let bytes = self.to_bytes()?;
-        let io = |source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file_name = path.file_name().ok_or_else(|| Error::InvalidParameter {
-            name: "path",
-            reason: format!("{} has no file name", path.display()),
-        })?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(file_name);
-        tmp_name.push(format!(".{}.tmp", std::process::id()));
-        let tmp = path.with_file_name(tmp_name);
-        let write = || -> std::io::Result<()> {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io(e)
-        })?;
+        crate::atomic_file::write(path, &self.to_bytes()?)?;
         tracing::debug!(path = %path.display(), digest = %self.digest, "model package saved");
         Ok(())
     }
