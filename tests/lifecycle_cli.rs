@@ -23,8 +23,8 @@ use support::{mlops, ok_json};
 const BAD_LINE: usize = 41;
 const HOLDOUT_ROWS: usize = 300;
 
-/// Training rows: every fifth Telco record (1,408 rows). Holdout: the first
-/// 300 records two after those, so the two never overlap. Writes
+/// Training rows: every fifth Telco record (1,409 rows). Holdout: 300 of
+/// the records two places after those, so the two never overlap. Writes
 /// `train.csv`, `holdout.csv` (clean) and `holdout_bad.csv`.
 fn write_data(dir: &Path) {
     let text = std::fs::read_to_string(support::telco_path()).unwrap();

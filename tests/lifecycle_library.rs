@@ -74,7 +74,7 @@ fn sample() -> Sample {
 }
 
 /// Writes the holdout rows as CSV; with `bad`, data line [`BAD_LINE`] gets
-/// `tenure` = `n/a`. Returns the path.
+/// `tenure` = `n/a`.
 fn write_holdout(s: &Sample, path: &Path, bad: bool) -> std::io::Result<()> {
     let tenure = s.header.split(',').position(|h| h == "tenure");
     let mut out = format!("{}\n", s.header);
@@ -213,7 +213,26 @@ fn churn_lifecycle_through_the_facade() -> TestResult {
         let score = predictor.predict(&Record::from_frame_row(&holdout, row))?;
         assert!((score.value - expected[row]).abs() < 1e-12, "row {row}");
         assert_eq!(score.label, Some(score.value >= predictor.threshold()));
-        assert_eq!(score.model.version, Some(champion));
+        assert_eq!(score.model, *predictor.id());
+    }
+    // A hand-built request: the first holdout customer field by field, then
+    // without `tenure`, which is a typed error naming the model and column.
+    let mut record = Record::new();
+    for (name, _) in holdout.columns() {
+        let col = holdout.position(name).expect("column");
+        record.insert(name, holdout.value(0, col));
+    }
+    assert!((predictor.predict(&record)?.value - expected[0]).abs() < 1e-12);
+    let without: Record<'_> = record
+        .iter()
+        .filter(|(n, _)| *n != "tenure")
+        .fold(Record::new(), |r, (n, v)| r.set(n, v));
+    match predictor.predict(&without) {
+        Err(mlops::serve::Error::MissingColumn { model, column }) => {
+            assert_eq!(model, format!("churn/{champion}"));
+            assert_eq!(column, "tenure");
+        }
+        other => panic!("expected a missing-column error, got {other:?}"),
     }
     let frame_scores = predictor.predict_frame(&holdout)?;
     assert_eq!(frame_scores.values.len(), holdout.n_rows());
