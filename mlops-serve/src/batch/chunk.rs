@@ -75,16 +75,22 @@ pub(crate) fn score_chunk(
             }
         }
         out.rows += 1;
-        let line = rec
-            .position()
-            .map_or(chunk.first_line, |p| lines.line_at(p.byte()));
+        // Line numbers are only counted for rejects: scored rows pay nothing.
+        let offset = rec.position().map_or(0, csv::Position::byte);
         if rec.len() != plan.n_fields {
             let reason = format!(
                 "record has {} fields, the header has {}",
                 rec.len(),
                 plan.n_fields
             );
-            reject(&mut out, delimiter, line, None, &reason, &rec);
+            reject(
+                &mut out,
+                delimiter,
+                lines.line_at(offset),
+                None,
+                &reason,
+                &rec,
+            );
             continue;
         }
         let mut values = recycle(store);
@@ -104,6 +110,7 @@ pub(crate) fn score_chunk(
         }
         if let Some(cell) = bad {
             let column = plan.headers.get(cell.field).map(String::as_str);
+            let line = lines.line_at(offset);
             reject(&mut out, delimiter, line, column, &cell.reason, &rec);
             store = recycle(values);
             continue;
@@ -127,6 +134,7 @@ pub(crate) fn score_chunk(
                 }
             }
             Err((column, reason)) => {
+                let line = lines.line_at(offset);
                 reject(&mut out, delimiter, line, column.as_deref(), &reason, &rec);
             }
         }
@@ -138,9 +146,10 @@ pub(crate) fn score_chunk(
 /// 1-based line numbers of the records of one chunk, counted from the bytes.
 ///
 /// The csv crate's `Position::line` cannot be used: after a `\r\n`
-/// terminator it consumes the `\n` as part of the next record, so in CRLF
-/// files every record but a chunk's first was reported one line early.
-/// Offsets only grow within a chunk, so counting is linear overall.
+/// terminator it consumes the `\n` as part of the next record, and a record
+/// after skipped blank lines starts at the first blank one, so records in
+/// CRLF files and after blank lines were reported a line early. Offsets only grow
+/// within a chunk, so counting is linear overall.
 struct LineCounter<'a> {
     bytes: &'a [u8],
     /// Bytes before this offset are counted.
