@@ -51,10 +51,8 @@ pub(crate) fn score_chunk(
     let mut features = vec![0.0; model.n_outputs()];
     let mut store: Vec<Value<'static>> = Vec::with_capacity(plan.inputs.len());
     let mut number = String::with_capacity(24);
+    let mut lines = LineCounter::new(&chunk.bytes, chunk.first_line);
     loop {
-        let line_of = |rec: &csv::ByteRecord| {
-            chunk.first_line + rec.position().map_or(1, |p| p.line()).saturating_sub(1)
-        };
         match reader.read_byte_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
@@ -62,9 +60,9 @@ pub(crate) fn score_chunk(
                 // Reading from memory only fails on malformed input; the rest
                 // of the chunk cannot be trusted, so it is rejected as one.
                 out.rows += 1;
-                let line = e.position().map_or(chunk.first_line, |p| {
-                    chunk.first_line + p.line().saturating_sub(1)
-                });
+                let line = e
+                    .position()
+                    .map_or(chunk.first_line, |p| lines.line_at(p.byte()));
                 reject(
                     &mut out,
                     delimiter,
@@ -77,14 +75,22 @@ pub(crate) fn score_chunk(
             }
         }
         out.rows += 1;
-        let line = line_of(&rec);
+        // Line numbers are only counted for rejects: scored rows pay nothing.
+        let offset = rec.position().map_or(0, csv::Position::byte);
         if rec.len() != plan.n_fields {
             let reason = format!(
                 "record has {} fields, the header has {}",
                 rec.len(),
                 plan.n_fields
             );
-            reject(&mut out, delimiter, line, None, &reason, &rec);
+            reject(
+                &mut out,
+                delimiter,
+                lines.line_at(offset),
+                None,
+                &reason,
+                &rec,
+            );
             continue;
         }
         let mut values = recycle(store);
@@ -104,6 +110,7 @@ pub(crate) fn score_chunk(
         }
         if let Some(cell) = bad {
             let column = plan.headers.get(cell.field).map(String::as_str);
+            let line = lines.line_at(offset);
             reject(&mut out, delimiter, line, column, &cell.reason, &rec);
             store = recycle(values);
             continue;
@@ -127,12 +134,56 @@ pub(crate) fn score_chunk(
                 }
             }
             Err((column, reason)) => {
+                let line = lines.line_at(offset);
                 reject(&mut out, delimiter, line, column.as_deref(), &reason, &rec);
             }
         }
         store = recycle(values);
     }
     out
+}
+
+/// 1-based line numbers of the records of one chunk, counted from the bytes.
+///
+/// The csv crate's `Position::line` cannot be used: after a `\r\n`
+/// terminator it consumes the `\n` as part of the next record, and a record
+/// after skipped blank lines starts at the first blank one, so records in
+/// CRLF files and after blank lines were reported a line early. Offsets only grow
+/// within a chunk, so counting is linear overall.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Bytes before this offset are counted.
+    counted: usize,
+    /// The line of `bytes[counted]`.
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8], first_line: u64) -> Self {
+        Self {
+            bytes,
+            counted: 0,
+            line: first_line,
+        }
+    }
+
+    /// The line of the record whose position is byte `offset` of the chunk:
+    /// leftover terminator bytes (and skipped blank lines) before its first
+    /// field are stepped over.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let mut start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start > self.counted {
+            let newlines = memchr::memchr_iter(b'\n', &self.bytes[self.counted..start]).count();
+            self.line += newlines as u64;
+            self.counted = start;
+        }
+        self.line
+    }
 }
 
 /// Feeds one scored record's profile columns to the drift monitor.

@@ -220,6 +220,57 @@ fn quoted_line_breaks_keep_line_numbers() {
     }
 }
 
+/// Windows line endings and blank lines: reject line numbers are the
+/// file's own (the csv crate's record positions lag a line after `\r\n`).
+#[test]
+fn crlf_and_blank_lines_keep_line_numbers() {
+    let train = CsvReader::new()
+        .read("id,x\n1,1.0\n2,2.0\n".as_bytes(), "train")
+        .expect("train")
+        .frame;
+    let fitted = FeatureSpec::new()
+        .numeric(NumericFeature::new("x"))
+        .fit(&train)
+        .expect("fit");
+    let model = InferenceModel::Linear(
+        LinearModel::new(vec![0.1; fitted.n_outputs()], 0.0, Link::Identity).expect("lm"),
+    );
+    let model = Model::new(fitted, model, None, None).expect("model");
+    // Lines: 1 header, 2 ok, 3 bad, 4 ok, 5 blank, 6 bad, 7 ok, 8 bad.
+    let lines = [
+        "id,x", "1,1.5", "2,oops", "3,2.5", "", "4,x", "5,0.5", "6,?",
+    ];
+    for eol in ["\n", "\r\n"] {
+        let csv = lines.join(eol) + eol;
+        for chunk_rows in [1, 2, 100] {
+            let scorer = BatchScorer::from_model(
+                model.clone(),
+                BatchConfig::new()
+                    .chunk_rows(chunk_rows)
+                    .max_reject_ratio(1.0)
+                    .id_column("id"),
+            )
+            .expect("scorer");
+            let r = run(&scorer, csv.as_bytes());
+            let s = r.summary.expect("ok");
+            assert_eq!((s.rows, s.rejected), (6, 3), "{eol:?} {chunk_rows}");
+            let ids: Vec<&str> = r.out.lines().skip(1).map(|l| &l[..1]).collect();
+            assert_eq!(ids, ["1", "3", "5"]);
+            let reject_lines: Vec<&str> = r
+                .rejects
+                .lines()
+                .skip(1)
+                .map(|l| l.split(',').next().unwrap_or(""))
+                .collect();
+            assert_eq!(
+                reject_lines,
+                ["3", "6", "8"],
+                "eol={eol:?} chunk_rows={chunk_rows}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_missing_input_column_fails_before_writing() {
     let csv = synth_csv(50, 3);
