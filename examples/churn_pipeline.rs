@@ -11,11 +11,12 @@
 //! ```sh
 //! cargo run --example churn_pipeline -- [--data FILE] [--out DIR] [--trees N] [--seed N]
 //! ```
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::HashMap;
 use std::error::Error;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use mlops::core::drift::compare;
@@ -31,7 +32,17 @@ const DEFAULT_OUT: &str = concat!(
     "/target/examples/churn_pipeline"
 );
 
-fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let args = flags(&["data", "out", "trees", "seed"])?;
     let data = PathBuf::from(args.get("data").map_or(DEFAULT_DATA, String::as_str));
     let out = PathBuf::from(args.get("out").map_or(DEFAULT_OUT, String::as_str));
