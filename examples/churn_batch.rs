@@ -12,7 +12,7 @@
 //! cargo run --example churn_batch -- --rows 200000 --shift 0.8
 //! ```
 //!
-//! Flags: `--input FILE` or `--rows N` (default 100000), `--shift X`,
+//! Flags: `--input FILE` or `--rows N` (default 50000), `--shift X`,
 //! `--seed N`, `--store DIR`, `--out DIR`, `--chunk-rows N`.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -81,7 +81,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     let input = match args.get("input") {
         Some(path) => PathBuf::from(path),
         None => {
-            let rows: u64 = args.get("rows").unwrap_or("100000").parse()?;
+            let rows: u64 = args.get("rows").unwrap_or("50000").parse()?;
             let shift: f64 = args.get("shift").unwrap_or("0").parse()?;
             let path = out.join("customers.csv");
             ChurnSynth::new(seed)
