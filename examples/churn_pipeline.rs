@@ -11,6 +11,9 @@
 //! ```sh
 //! cargo run --example churn_pipeline -- [--data FILE] [--out DIR] [--trees N] [--seed N]
 //! ```
+//!
+//! Output goes to `--out` (default `target/examples/churn_pipeline/`): the
+//! store (recreated every run), the holdout and its scores, two reports.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::HashMap;
@@ -68,11 +71,12 @@ fn run() -> Result<(), Box<dyn Error>> {
 
     // 2. A fresh store, so that every run prints the same versions. Runs,
     //    artifacts and the registry all live in this one embedded database.
-    if out.exists() {
-        std::fs::remove_dir_all(&out)?;
+    let store_dir = out.join("store");
+    if store_dir.exists() {
+        std::fs::remove_dir_all(&store_dir)?;
     }
     std::fs::create_dir_all(&out)?;
-    let store: SharedStore = Arc::new(SledStore::open(out.join("store"))?);
+    let store: SharedStore = Arc::new(SledStore::open(&store_dir)?);
     let tracker = Tracker::new(store.clone());
     let registry = Registry::new(store);
 
@@ -216,7 +220,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         )?,
     )?;
     println!();
-    println!("store     {}", out.join("store").display());
+    println!("store     {}", store_dir.display());
     println!("reports   {}", run_report.display());
     println!("          {}", drift_report.display());
     Ok(())
