@@ -34,6 +34,7 @@ const MISSING_BITS: u64 = 0x7ff8_0000_0000_0000;
 /// let hex = d.to_string();
 /// assert_eq!(hex.len(), 64);
 /// assert_eq!(hex.parse::<Digest>()?, d);
+/// assert_eq!(format!("{d:.12}"), hex[..12]);
 /// # Ok::<(), mlops_core::Error>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -57,9 +58,12 @@ impl From<blake3::Hash> for Digest {
     }
 }
 
+/// Lower-case hex; a precision abbreviates it like a short git hash
+/// (`format!("{d:.16}")` is the first 16 hex digits).
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(blake3::Hash::from_bytes(self.0).to_hex().as_str())
+        // `pad` honours width and precision.
+        f.pad(blake3::Hash::from_bytes(self.0).to_hex().as_str())
     }
 }
 

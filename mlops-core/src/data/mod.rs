@@ -1,7 +1,9 @@
-//! Typed tabular data: [`Frame`], its columns, and CSV reading.
+//! Typed tabular data: [`Frame`], its columns, and CSV reading and writing
+//! ([`Frame::write_csv`]).
 
 mod column;
 mod csv_reader;
+mod csv_writer;
 mod describe;
 mod frame;
 
