@@ -1,6 +1,7 @@
 //! Typed tabular data: [`Frame`], its columns, and CSV reading.
 
 mod column;
+mod csv_plain;
 mod csv_reader;
 mod describe;
 mod frame;
