@@ -31,11 +31,7 @@ impl Fields for PlainRecord<'_> {
             0 => 0,
             _ => self.delimiters.get(i - 1)? + 1,
         };
-        let end = self
-            .delimiters
-            .get(i)
-            .copied()
-            .unwrap_or(self.line.len());
+        let end = self.delimiters.get(i).copied().unwrap_or(self.line.len());
         Some(start..end)
     }
 }
@@ -68,11 +64,12 @@ pub(super) fn parse_plain<R: Read>(
             // A line longer than the buffer.
             buf.resize(buf.len() * 2, 0);
         }
-        let n = read_some(&mut part, buf.get_mut(filled..).unwrap_or_default())
-            .map_err(|e| crate::Error::Io {
+        let n = read_some(&mut part, buf.get_mut(filled..).unwrap_or_default()).map_err(|e| {
+            crate::Error::Io {
                 path: ctx.source.into(),
                 source: e,
-            })?;
+            }
+        })?;
         let fresh = buf.get(filled..filled + n).unwrap_or_default();
         if memchr::memchr(b'"', fresh).is_some() {
             return Ok(None);

@@ -285,11 +285,13 @@ impl CsvReader {
                     };
                     // No quote here (see `split_points`); a lone carriage
                     // return still needs the `csv` parser.
-                    scope.spawn(move || match parse_plain(ctx, part, hint, PART_BUFFER_BYTES) {
-                        Ok(Some(parsed)) => Ok(parsed),
-                        Ok(None) => parse_part(ctx, part, hint),
-                        Err(e) => Err(e),
-                    })
+                    scope.spawn(
+                        move || match parse_plain(ctx, part, hint, PART_BUFFER_BYTES) {
+                            Ok(Some(parsed)) => Ok(parsed),
+                            Ok(None) => parse_part(ctx, part, hint),
+                            Err(e) => Err(e),
+                        },
+                    )
                 })
                 .collect();
             handles
@@ -524,20 +526,28 @@ impl<R: Read> CsvChunks<R> {
     }
 
     /// Per column, the share of distinct values among the records read
-    /// for inference when it is over a half (an id-like column), else 0.
-    fn distinct_shares(&self) -> Vec<f64> {
+    /// for inference when it is over a half (an id-like column), else 0,
+    /// and the average length of those values.
+    fn distinct_shares(&self) -> Vec<DistinctShare> {
         let n = self.pending.len();
         self.types
             .iter()
             .enumerate()
             .map(|(i, ty)| {
                 if *ty != ColumnType::Categorical || n < 100 {
-                    return 0.0;
+                    return DistinctShare::default();
                 }
                 let distinct: FxHashSet<&[u8]> =
                     self.pending.iter().filter_map(|r| r.get(i)).collect();
                 let share = distinct.len() as f64 / n as f64;
-                if share > 0.5 { share } else { 0.0 }
+                if share <= 0.5 {
+                    return DistinctShare::default();
+                }
+                let bytes: usize = distinct.iter().map(|d| d.len()).sum();
+                DistinctShare {
+                    share,
+                    average_len: bytes.div_ceil(distinct.len().max(1)),
+                }
             })
             .collect()
     }
@@ -606,7 +616,16 @@ pub(super) struct ParseCtx<'a> {
     pub(super) types: &'a [ColumnType],
     /// Per column, the share of distinct values expected when high (see
     /// [`CsvChunks::distinct_shares`]); empty when unknown.
-    pub(super) distinct_shares: &'a [f64],
+    pub(super) distinct_shares: &'a [DistinctShare],
+}
+
+/// How many distinct values an id-like column is expected to hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct DistinctShare {
+    /// Distinct values per row (0 for a column that is not id-like).
+    share: f64,
+    /// Average length of a distinct value, in bytes.
+    average_len: usize,
 }
 
 /// The fields of one record: the bytes they are cut from, and where each
@@ -676,14 +695,15 @@ impl RowSink {
     /// Reserves room for `rows` more rows in every column, and for the
     /// distinct values expected in each categorical column (`share` of
     /// `distinct_rows` rows; see [`CsvChunks::distinct_shares`]).
-    pub(super) fn reserve(&mut self, rows: usize, shares: &[f64], distinct_rows: usize) {
+    pub(super) fn reserve(&mut self, rows: usize, shares: &[DistinctShare], distinct_rows: usize) {
         for (col, share) in self.columns.iter_mut().zip(shares) {
             match col {
                 Column::Numeric(c) => c.reserve(rows),
                 Column::Categorical(c) => {
                     c.reserve(rows);
-                    if *share > 0.0 {
-                        c.reserve_distinct((distinct_rows as f64 * share) as usize);
+                    if share.share > 0.0 {
+                        let distinct = (distinct_rows as f64 * share.share) as usize;
+                        c.reserve_distinct(distinct, distinct.saturating_mul(share.average_len));
                     }
                 }
             }
@@ -810,7 +830,6 @@ const MIN_PART_BYTES: usize = 4 << 20;
 
 /// Read buffer of each part's parser.
 const PART_BUFFER_BYTES: usize = 256 << 10;
-
 
 /// Rows to reserve for a part of `bytes` bytes: the average record size
 /// plus 1/16 slack, to spare the reallocations of growing columns.
@@ -1229,7 +1248,10 @@ mod tests {
             .unwrap();
         assert_eq!((sink.rows, newlines), (3, 3));
         let out = sink.finish(&headers).unwrap();
-        assert_eq!(out.frame.categorical("b").unwrap().get(0).unwrap().len(), 5000);
+        assert_eq!(
+            out.frame.categorical("b").unwrap().get(0).unwrap().len(),
+            5000
+        );
         assert_eq!(out.frame.categorical("b").unwrap().get(2), Some("x"));
     }
 
