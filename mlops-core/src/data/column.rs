@@ -121,10 +121,20 @@ impl PartialEq for NumericColumn {
     }
 }
 
-/// String equality, inlined for the short strings of categories (a call to
-/// `memcmp` per comparison showed in profiles).
-fn same_text(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+/// Byte-string equality, inlined for the short strings of categories (a
+/// call to `memcmp` per comparison showed in profiles).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The bytes of dictionary entry `c` (empty when out of range).
+fn entry_bytes<'a>(text: &'a str, ends: &[usize], c: usize) -> &'a [u8] {
+    let end = ends.get(c).copied().unwrap_or(0);
+    let start = match c {
+        0 => 0,
+        _ => ends.get(c - 1).copied().unwrap_or(end),
+    };
+    text.as_bytes().get(start..end).unwrap_or_default()
 }
 
 /// Dictionaries up to this size are searched by a scan instead of a hash.
@@ -355,10 +365,12 @@ impl CategoricalColumn {
         // Most categorical columns have a handful of values: a scan (length
         // first) beats hashing every cell.
         if self.ends.len() <= SMALL_DICTIONARY {
+            // Bytes, not `str` ranges: no char-boundary checks per entry.
+            let text = self.text.as_bytes();
             let mut start = 0;
             for (c, &end) in self.ends.iter().enumerate() {
                 if end - start == s.len()
-                    && same_text(self.text.get(start..end).unwrap_or_default(), s)
+                    && same_bytes(text.get(start..end).unwrap_or_default(), s.as_bytes())
                 {
                     return c as u32;
                 }
@@ -370,7 +382,7 @@ impl CategoricalColumn {
         // One probe sequence for both the lookup and the insertion.
         let entry = self.lookup.entry(
             hash,
-            |&c| Dictionary { text, ends }.get(c as usize) == Some(s),
+            |&c| entry_bytes(text, ends, c as usize) == s.as_bytes(),
             |&c| hash_entry(text, ends, c as usize),
         );
         match entry {

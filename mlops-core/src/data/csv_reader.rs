@@ -190,9 +190,10 @@ impl CsvReader {
                 .map(|w| {
                     let (start, end) = (w[0], w[1]);
                     let ctx = &ctx;
+                    let rows = rows_hint(end - start, avg_record);
                     let hint = PartHint {
-                        rows: rows_hint(end - start, avg_record),
-                        distinct_rows: if start == body_start { all_rows } else { 0 },
+                        rows,
+                        distinct_rows: if start == body_start { all_rows } else { rows },
                     };
                     scope.spawn(move || -> Result<Option<(RowSink, u64)>> {
                         let mut file = File::open(path).map_err(io)?;
@@ -279,9 +280,10 @@ impl CsvReader {
                 .map(|w| {
                     let part = &body[w[0]..w[1]];
                     let ctx = &ctx;
+                    let rows = rows_hint(part.len() as u64, avg_record);
                     let hint = PartHint {
-                        rows: rows_hint(part.len() as u64, avg_record),
-                        distinct_rows: if w[0] == 0 { all_rows } else { 0 },
+                        rows,
+                        distinct_rows: if w[0] == 0 { all_rows } else { rows },
                     };
                     // No quote here (see `split_points`); a lone carriage
                     // return still needs the `csv` parser.
