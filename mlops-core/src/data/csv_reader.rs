@@ -1200,7 +1200,7 @@ mod tests {
         for i in 0..120 {
             match i % 6 {
                 0 => crlf.push_str(&format!("{i},x{i},1.5\r\n")),
-                1 => crlf.push_str("\n"),
+                1 => crlf.push('\n'),
                 2 => crlf.push_str(&format!("{i}, y ,\n\r\n")),
                 3 => crlf.push_str(&format!("{i},z,NA,extra\n")),
                 4 => crlf.push_str(&format!("{i},w,abc\n")),
