@@ -6,7 +6,9 @@ mod csv_reader;
 mod describe;
 mod frame;
 
-pub use column::{CategoricalColumn, Column, ColumnType, MISSING_CODE, NumericColumn, Value};
+pub use column::{
+    CategoricalColumn, Column, ColumnType, Dictionary, MISSING_CODE, NumericColumn, Value,
+};
 pub use csv_reader::{
     CsvChunks, CsvOutcome, CsvReader, DEFAULT_INFER_ROWS, DEFAULT_MISSING, RejectedRow,
 };
