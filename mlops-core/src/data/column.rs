@@ -121,10 +121,20 @@ impl PartialEq for NumericColumn {
     }
 }
 
-/// String equality, inlined for the short strings of categories (a call to
-/// `memcmp` per comparison showed in profiles).
-fn same_text(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+/// Byte-string equality, inlined for the short strings of categories (a
+/// call to `memcmp` per comparison showed in profiles).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The bytes of dictionary entry `c` (empty when out of range).
+fn entry_bytes<'a>(text: &'a str, ends: &[usize], c: usize) -> &'a [u8] {
+    let end = ends.get(c).copied().unwrap_or(0);
+    let start = match c {
+        0 => 0,
+        _ => ends.get(c - 1).copied().unwrap_or(end),
+    };
+    text.as_bytes().get(start..end).unwrap_or_default()
 }
 
 /// Dictionaries up to this size are searched by a scan instead of a hash.
@@ -136,15 +146,129 @@ pub const MISSING_CODE: u32 = u32::MAX;
 /// A categorical (string) column, dictionary-encoded: each cell is a code into
 /// [`CategoricalColumn::dictionary`], in first-seen order, or
 /// [`MISSING_CODE`].
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+///
+/// The distinct strings are stored back to back in one buffer with their
+/// end offsets (as Arrow and pandas store strings), not one allocation per
+/// string: an id column of a million distinct values is two allocations.
+#[derive(Debug, Clone, Default)]
 pub struct CategoricalColumn {
     codes: Vec<u32>,
-    dictionary: Vec<String>,
-    /// Build-time index of `dictionary` as (hash, code) pairs: each new
-    /// string is allocated once, and growing the table never re-reads the
-    /// strings. Probed once per cell while reading.
-    #[serde(skip)]
-    lookup: HashTable<(u64, u32)>,
+    /// The distinct strings, concatenated in code order.
+    text: String,
+    /// End of each distinct string in `text`; entry `c` starts where entry
+    /// `c - 1` ends.
+    ends: Vec<usize>,
+    /// Build-time index of the dictionary: codes, hashed by their string.
+    /// Probed once per cell while reading.
+    lookup: HashTable<u32>,
+}
+
+/// The distinct strings of a [`CategoricalColumn`], indexed by code.
+///
+/// ```
+/// use mlops_core::data::CategoricalColumn;
+///
+/// let col = CategoricalColumn::from_options([Some("b"), Some("a"), None, Some("b")]);
+/// let dictionary = col.dictionary();
+/// assert_eq!(dictionary.len(), 2);
+/// assert_eq!(dictionary.get(1), Some("a"));
+/// assert_eq!(dictionary.iter().collect::<Vec<_>>(), ["b", "a"]);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Dictionary<'a> {
+    text: &'a str,
+    ends: &'a [usize],
+}
+
+impl<'a> Dictionary<'a> {
+    /// Number of distinct strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The string of `code`, `None` when out of range.
+    pub fn get(&self, code: usize) -> Option<&'a str> {
+        let end = *self.ends.get(code)?;
+        let start = match code {
+            0 => 0,
+            _ => *self.ends.get(code - 1)?,
+        };
+        self.text.get(start..end)
+    }
+
+    /// The strings in code order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
+        let (text, ends) = (self.text, self.ends);
+        (0..ends.len()).map(move |c| Dictionary { text, ends }.get(c).unwrap_or_default())
+    }
+}
+
+impl<'a> IntoIterator for Dictionary<'a> {
+    type Item = &'a str;
+    type IntoIter = Box<dyn ExactSizeIterator<Item = &'a str> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// The same strings in the same order.
+impl PartialEq for Dictionary<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl std::fmt::Debug for Dictionary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Serialized as `{codes, dictionary: [strings]}`, the layout before the
+/// strings shared one buffer, so stored frames still read.
+impl Serialize for CategoricalColumn {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Strings<'a>(Dictionary<'a>);
+        impl Serialize for Strings<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.iter())
+            }
+        }
+        let mut st = serializer.serialize_struct("CategoricalColumn", 2)?;
+        st.serialize_field("codes", &self.codes)?;
+        st.serialize_field("dictionary", &Strings(self.dictionary()))?;
+        st.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for CategoricalColumn {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename = "CategoricalColumn")]
+        struct Stored {
+            codes: Vec<u32>,
+            dictionary: Vec<String>,
+        }
+        let stored = Stored::deserialize(deserializer)?;
+        let mut col = CategoricalColumn {
+            codes: stored.codes,
+            text: String::with_capacity(stored.dictionary.iter().map(String::len).sum()),
+            ends: Vec::with_capacity(stored.dictionary.len()),
+            lookup: HashTable::new(),
+        };
+        for s in &stored.dictionary {
+            col.text.push_str(s);
+            col.ends.push(col.text.len());
+        }
+        Ok(col)
+    }
 }
 
 impl CategoricalColumn {
@@ -175,7 +299,7 @@ impl CategoricalColumn {
     /// The string of cell `i`, `None` when missing or out of range.
     pub fn get(&self, i: usize) -> Option<&str> {
         let code = *self.codes.get(i)?;
-        self.dictionary.get(code as usize).map(String::as_str)
+        self.dictionary().get(code as usize)
     }
 
     /// The codes, [`MISSING_CODE`] marking missing cells.
@@ -184,15 +308,17 @@ impl CategoricalColumn {
     }
 
     /// The distinct strings, indexed by code.
-    pub fn dictionary(&self) -> &[String] {
-        &self.dictionary
+    pub fn dictionary(&self) -> Dictionary<'_> {
+        Dictionary {
+            text: &self.text,
+            ends: &self.ends,
+        }
     }
 
     /// Iterates over the cells.
     pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
-        self.codes
-            .iter()
-            .map(|&c| self.dictionary.get(c as usize).map(String::as_str))
+        let dictionary = self.dictionary();
+        self.codes.iter().map(move |&c| dictionary.get(c as usize))
     }
 
     /// Number of missing cells.
@@ -202,7 +328,7 @@ impl CategoricalColumn {
 
     /// Count of each dictionary entry (indexed by code).
     pub fn counts(&self) -> Vec<usize> {
-        let mut counts = vec![0usize; self.dictionary.len()];
+        let mut counts = vec![0usize; self.ends.len()];
         for &c in &self.codes {
             if let Some(n) = counts.get_mut(c as usize) {
                 *n += 1;
@@ -214,7 +340,7 @@ impl CategoricalColumn {
     pub(crate) fn push(&mut self, v: Option<&str>) {
         let code = match v {
             None => MISSING_CODE,
-            Some(s) => self.intern(s, str::to_owned),
+            Some(s) => self.intern(s),
         };
         self.codes.push(code);
     }
@@ -223,41 +349,49 @@ impl CategoricalColumn {
         self.codes.reserve(rows);
     }
 
-    /// Reserves room for `distinct` more dictionary entries, so a column of
-    /// mostly unique values (an id) does not rehash as it grows.
-    pub(crate) fn reserve_distinct(&mut self, distinct: usize) {
-        self.dictionary.reserve(distinct);
-        self.lookup.reserve(distinct, |&(h, _)| h);
+    /// Reserves room for `distinct` more dictionary entries of about
+    /// `bytes` bytes in all, so a column of mostly unique values (an id)
+    /// does not rehash or copy its strings as it grows.
+    pub(crate) fn reserve_distinct(&mut self, distinct: usize, bytes: usize) {
+        self.ends.reserve(distinct);
+        self.text.reserve(bytes);
+        let (text, ends) = (&self.text, &self.ends);
+        self.lookup
+            .reserve(distinct, |&c| hash_entry(text, ends, c as usize));
     }
 
-    /// The code of `s`, adding it (made by `owned`) to the dictionary when new.
-    fn intern<S: AsRef<str>>(&mut self, s: S, owned: impl FnOnce(S) -> String) -> u32 {
+    /// The code of `s`, adding it to the dictionary when new.
+    fn intern(&mut self, s: &str) -> u32 {
         // Most categorical columns have a handful of values: a scan (length
         // first) beats hashing every cell.
-        if self.dictionary.len() <= SMALL_DICTIONARY
-            && let Some(c) = self
-                .dictionary
-                .iter()
-                .position(|d| same_text(d, s.as_ref()))
-        {
-            return c as u32;
+        if self.ends.len() <= SMALL_DICTIONARY {
+            // Bytes, not `str` ranges: no char-boundary checks per entry.
+            let text = self.text.as_bytes();
+            let mut start = 0;
+            for (c, &end) in self.ends.iter().enumerate() {
+                if end - start == s.len()
+                    && same_bytes(text.get(start..end).unwrap_or_default(), s.as_bytes())
+                {
+                    return c as u32;
+                }
+                start = end;
+            }
         }
-        let hash = FxBuildHasher.hash_one(s.as_ref());
-        let dictionary = &self.dictionary;
+        let hash = FxBuildHasher.hash_one(s);
+        let (text, ends) = (&self.text, &self.ends);
         // One probe sequence for both the lookup and the insertion.
         let entry = self.lookup.entry(
             hash,
-            |&(h, c)| {
-                h == hash && dictionary.get(c as usize).map(String::as_str) == Some(s.as_ref())
-            },
-            |&(h, _)| h,
+            |&c| entry_bytes(text, ends, c as usize) == s.as_bytes(),
+            |&c| hash_entry(text, ends, c as usize),
         );
         match entry {
-            hashbrown::hash_table::Entry::Occupied(e) => e.get().1,
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
             hashbrown::hash_table::Entry::Vacant(e) => {
-                let c = dictionary.len() as u32;
-                e.insert((hash, c));
-                self.dictionary.push(owned(s));
+                let c = ends.len() as u32;
+                e.insert(c);
+                self.text.push_str(s);
+                self.ends.push(self.text.len());
                 c
             }
         }
@@ -267,14 +401,10 @@ impl CategoricalColumn {
     /// the same source) before [`CategoricalColumn::finish`]: codes are
     /// remapped so the dictionary stays in first-appearance order.
     pub(crate) fn append(&mut self, other: CategoricalColumn) {
-        if other.dictionary.len() > SMALL_DICTIONARY {
-            self.reserve_distinct(other.dictionary.len());
+        if other.ends.len() > SMALL_DICTIONARY {
+            self.reserve_distinct(other.ends.len(), other.text.len());
         }
-        let remap: Vec<u32> = other
-            .dictionary
-            .into_iter()
-            .map(|s| self.intern(s, |s| s))
-            .collect();
+        let remap: Vec<u32> = other.dictionary().iter().map(|s| self.intern(s)).collect();
         self.codes.extend(
             other
                 .codes
@@ -296,6 +426,11 @@ impl CategoricalColumn {
         col.finish();
         col
     }
+}
+
+/// The hash of dictionary entry `c` (used when the lookup table grows).
+fn hash_entry(text: &str, ends: &[usize], c: usize) -> u64 {
+    FxBuildHasher.hash_one(Dictionary { text, ends }.get(c).unwrap_or_default())
 }
 
 /// Equality of the cell values, whatever the dictionary order.
@@ -391,5 +526,46 @@ impl Value<'_> {
     /// True for [`Value::Missing`].
     pub fn is_missing(&self) -> bool {
         matches!(self, Value::Missing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categorical_serialized_layout_is_codes_and_strings() {
+        let col = CategoricalColumn::from_options([Some("b"), None, Some("héllo"), Some("b")]);
+        let json = serde_json::to_string(&col).unwrap();
+        assert_eq!(
+            json,
+            r#"{"codes":[0,4294967295,1,0],"dictionary":["b","héllo"]}"#
+        );
+        let back: CategoricalColumn = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, col);
+        assert_eq!(back.dictionary(), col.dictionary());
+        assert_eq!(back.get(2), Some("héllo"));
+    }
+
+    #[test]
+    fn interning_past_the_small_dictionary_and_appending() {
+        let values: Vec<String> = (0..50).map(|i| format!("v{}", i % 20)).collect();
+        let col = CategoricalColumn::from_options(values.iter().map(Some));
+        assert_eq!(col.dictionary().len(), 20);
+        assert!(
+            col.iter()
+                .map(Option::unwrap)
+                .eq(values.iter().map(String::as_str))
+        );
+        let head = CategoricalColumn::from_options([Some("v3"), Some("x")]);
+        let mut rebuilt = CategoricalColumn::default();
+        rebuilt.append(head);
+        rebuilt.append(col.clone());
+        rebuilt.finish();
+        assert_eq!(rebuilt.len(), 52);
+        assert_eq!(rebuilt.dictionary().get(1), Some("x"));
+        assert_eq!(rebuilt.get(2), Some("v0"));
+        assert_eq!(rebuilt.dictionary().len(), 21);
+        assert_eq!(rebuilt.dictionary().get(21), None);
     }
 }

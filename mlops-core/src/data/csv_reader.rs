@@ -10,6 +10,7 @@ use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use super::column::{CategoricalColumn, Column, ColumnType, NumericColumn};
+use super::csv_plain::parse_plain;
 use super::frame::Frame;
 use crate::error::{Error, Result};
 
@@ -93,6 +94,10 @@ impl CsvReader {
     pub fn delimiter(mut self, delimiter: u8) -> Self {
         self.delimiter = delimiter;
         self
+    }
+
+    pub(super) fn delimiter_byte(&self) -> u8 {
+        self.delimiter
     }
 
     /// Forces the type of one column instead of inferring it.
@@ -179,52 +184,50 @@ impl CsvReader {
         };
         let avg_record = head.average_record_bytes();
         let all_rows = rows_hint(body_len, avg_record);
-        let results: Vec<PartResult> = std::thread::scope(|scope| {
+        let results: Vec<Result<Option<(RowSink, u64)>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = bounds
                 .windows(2)
                 .map(|w| {
                     let (start, end) = (w[0], w[1]);
                     let ctx = &ctx;
+                    let rows = rows_hint(end - start, avg_record);
                     let hint = PartHint {
-                        rows: rows_hint(end - start, avg_record),
-                        distinct_rows: if start == body_start { all_rows } else { 0 },
+                        rows,
+                        distinct_rows: if start == body_start { all_rows } else { rows },
                     };
-                    scope.spawn(move || -> Result<PartResult> {
+                    scope.spawn(move || -> Result<Option<(RowSink, u64)>> {
                         let mut file = File::open(path).map_err(io)?;
                         file.seek(SeekFrom::Start(start)).map_err(io)?;
-                        let mut watch = QuoteWatch {
-                            inner: file.take(end - start),
-                            seen: false,
-                        };
-                        let parsed = parse_part(ctx, &mut watch, hint);
-                        Ok(PartResult {
-                            parsed,
-                            quoted: watch.seen,
-                        })
+                        parse_plain(ctx, file.take(end - start), hint, PART_BUFFER_BYTES)
                     })
                 })
                 .collect();
             handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect::<Result<Vec<_>>>()
-        })?;
+                .collect()
+        });
         // A quote may hide a line feed inside a field, so the split points
         // are only record boundaries when the parts before them had none.
         // Parsing is decided by the bytes before, so a part's result (or
-        // error) is exact when it and every earlier part were quote-free.
+        // error) is exact when it and every earlier part were quote-free
+        // (a part that met a quote or a lone carriage return gave `None`).
         let mut sinks = Vec::with_capacity(results.len());
         for part in results {
-            if part.quoted {
-                tracing::debug!(source, "quoted csv: read again on one thread");
-                let file = File::open(path).map_err(io)?;
-                return self
-                    .chunks(file, &source, usize::MAX)?
-                    .next_chunk()
-                    .map(Option::unwrap_or_default);
-            }
-            let failed = part.parsed.is_err();
-            sinks.push(part.parsed);
+            let parsed = match part {
+                Ok(Some(parsed)) => Ok(parsed),
+                Ok(None) => {
+                    tracing::debug!(source, "quoted csv: read again on one thread");
+                    let file = File::open(path).map_err(io)?;
+                    return self
+                        .chunks(file, &source, usize::MAX)?
+                        .next_chunk()
+                        .map(Option::unwrap_or_default);
+                }
+                Err(e) => Err(e),
+            };
+            let failed = parsed.is_err();
+            sinks.push(parsed);
             if failed {
                 break;
             }
@@ -277,11 +280,20 @@ impl CsvReader {
                 .map(|w| {
                     let part = &body[w[0]..w[1]];
                     let ctx = &ctx;
+                    let rows = rows_hint(part.len() as u64, avg_record);
                     let hint = PartHint {
-                        rows: rows_hint(part.len() as u64, avg_record),
-                        distinct_rows: if w[0] == 0 { all_rows } else { 0 },
+                        rows,
+                        distinct_rows: if w[0] == 0 { all_rows } else { rows },
                     };
-                    scope.spawn(move || parse_part(ctx, part, hint))
+                    // No quote here (see `split_points`); a lone carriage
+                    // return still needs the `csv` parser.
+                    scope.spawn(
+                        move || match parse_plain(ctx, part, hint, PART_BUFFER_BYTES) {
+                            Ok(Some(parsed)) => Ok(parsed),
+                            Ok(None) => parse_part(ctx, part, hint),
+                            Err(e) => Err(e),
+                        },
+                    )
                 })
                 .collect();
             handles
@@ -516,20 +528,28 @@ impl<R: Read> CsvChunks<R> {
     }
 
     /// Per column, the share of distinct values among the records read
-    /// for inference when it is over a half (an id-like column), else 0.
-    fn distinct_shares(&self) -> Vec<f64> {
+    /// for inference when it is over a half (an id-like column), else 0,
+    /// and the average length of those values.
+    fn distinct_shares(&self) -> Vec<DistinctShare> {
         let n = self.pending.len();
         self.types
             .iter()
             .enumerate()
             .map(|(i, ty)| {
                 if *ty != ColumnType::Categorical || n < 100 {
-                    return 0.0;
+                    return DistinctShare::default();
                 }
                 let distinct: FxHashSet<&[u8]> =
                     self.pending.iter().filter_map(|r| r.get(i)).collect();
                 let share = distinct.len() as f64 / n as f64;
-                if share > 0.5 { share } else { 0.0 }
+                if share <= 0.5 {
+                    return DistinctShare::default();
+                }
+                let bytes: usize = distinct.iter().map(|d| d.len()).sum();
+                DistinctShare {
+                    share,
+                    average_len: bytes.div_ceil(distinct.len().max(1)),
+                }
             })
             .collect()
     }
@@ -574,7 +594,8 @@ impl<R: Read> CsvChunks<R> {
                 self.done = true;
                 break;
             }
-            sink.accept(&ctx, &rec)?;
+            let line = rec.position().map_or(0, |p| p.line());
+            sink.accept(&ctx, &rec, line)?;
         }
         // The first chunk is returned even when empty, so a header-only file
         // still yields a frame with its schema.
@@ -590,26 +611,67 @@ impl<R: Read> CsvChunks<R> {
 }
 
 /// What a record is parsed against.
-struct ParseCtx<'a> {
-    opts: &'a CsvReader,
-    source: &'a str,
-    headers: &'a [String],
-    types: &'a [ColumnType],
+pub(super) struct ParseCtx<'a> {
+    pub(super) opts: &'a CsvReader,
+    pub(super) source: &'a str,
+    pub(super) headers: &'a [String],
+    pub(super) types: &'a [ColumnType],
     /// Per column, the share of distinct values expected when high (see
     /// [`CsvChunks::distinct_shares`]); empty when unknown.
-    distinct_shares: &'a [f64],
+    pub(super) distinct_shares: &'a [DistinctShare],
+}
+
+/// How many distinct values an id-like column is expected to hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct DistinctShare {
+    /// Distinct values per row (0 for a column that is not id-like).
+    share: f64,
+    /// Average length of a distinct value, in bytes.
+    average_len: usize,
+}
+
+/// The fields of one record: the bytes they are cut from, and where each
+/// field lies in them.
+pub(super) trait Fields {
+    /// Number of fields.
+    fn field_count(&self) -> usize;
+    /// The bytes the fields are ranges of.
+    fn text(&self) -> &[u8];
+    /// Where field `i` lies in [`Fields::text`].
+    fn field_range(&self, i: usize) -> Option<std::ops::Range<usize>>;
+}
+
+impl Fields for csv::ByteRecord {
+    fn field_count(&self) -> usize {
+        self.len()
+    }
+
+    fn text(&self) -> &[u8] {
+        self.as_slice()
+    }
+
+    fn field_range(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        self.range(i)
+    }
+}
+
+/// Field `i` of a record, empty when out of range.
+fn field<F: Fields>(rec: &F, i: usize) -> &[u8] {
+    rec.field_range(i)
+        .and_then(|r| rec.text().get(r))
+        .unwrap_or_default()
 }
 
 /// Capacity to reserve in a part: its rows, and the rows whose distinct
 /// values its dictionaries will end up holding (part 0 absorbs the others).
 #[derive(Debug, Clone, Copy, Default)]
-struct PartHint {
-    rows: usize,
-    distinct_rows: usize,
+pub(super) struct PartHint {
+    pub(super) rows: usize,
+    pub(super) distinct_rows: usize,
 }
 
 /// Columns being filled row by row, plus the rows set aside.
-struct RowSink {
+pub(super) struct RowSink {
     columns: Vec<Column>,
     rejected: Vec<RejectedRow>,
     rows: usize,
@@ -617,7 +679,7 @@ struct RowSink {
 }
 
 impl RowSink {
-    fn new(types: &[ColumnType]) -> Self {
+    pub(super) fn new(types: &[ColumnType]) -> Self {
         Self {
             columns: types
                 .iter()
@@ -635,23 +697,29 @@ impl RowSink {
     /// Reserves room for `rows` more rows in every column, and for the
     /// distinct values expected in each categorical column (`share` of
     /// `distinct_rows` rows; see [`CsvChunks::distinct_shares`]).
-    fn reserve(&mut self, rows: usize, shares: &[f64], distinct_rows: usize) {
+    pub(super) fn reserve(&mut self, rows: usize, shares: &[DistinctShare], distinct_rows: usize) {
         for (col, share) in self.columns.iter_mut().zip(shares) {
             match col {
                 Column::Numeric(c) => c.reserve(rows),
                 Column::Categorical(c) => {
                     c.reserve(rows);
-                    if *share > 0.0 {
-                        c.reserve_distinct((distinct_rows as f64 * share) as usize);
+                    if share.share > 0.0 {
+                        let distinct = (distinct_rows as f64 * share.share) as usize;
+                        c.reserve_distinct(distinct, distinct.saturating_mul(share.average_len));
                     }
                 }
             }
         }
     }
 
-    /// Adds one record, or rejects it (lenient) or fails (strict).
-    fn accept(&mut self, ctx: &ParseCtx<'_>, rec: &csv::ByteRecord) -> Result<()> {
-        let line = rec.position().map_or(0, |p| p.line());
+    /// Adds one record, or rejects it (lenient) or fails (strict); `line`
+    /// is where it starts.
+    pub(super) fn accept<F: Fields>(
+        &mut self,
+        ctx: &ParseCtx<'_>,
+        rec: &F,
+        line: u64,
+    ) -> Result<()> {
         self.scratch.clear();
         match parse_record(ctx, rec, line, &mut self.scratch) {
             Ok(whole) => {
@@ -719,7 +787,8 @@ fn parse_part<R: Read>(ctx: &ParseCtx<'_>, part: R, hint: PartHint) -> Result<(R
         .read_byte_record(&mut rec)
         .map_err(|e| csv_error(ctx.source, e))?
     {
-        sink.accept(ctx, &rec)?;
+        let line = rec.position().map_or(0, |p| p.line());
+        sink.accept(ctx, &rec, line)?;
     }
     Ok((sink, inner.position().line().saturating_sub(1)))
 }
@@ -763,29 +832,6 @@ const MIN_PART_BYTES: usize = 4 << 20;
 
 /// Read buffer of each part's parser.
 const PART_BUFFER_BYTES: usize = 256 << 10;
-
-/// One part of a file read in parallel: its rows, and whether a quote
-/// character passed through its reader.
-struct PartResult {
-    parsed: Result<(RowSink, u64)>,
-    quoted: bool,
-}
-
-/// A reader that notes whether any quote character passed through it.
-struct QuoteWatch<R> {
-    inner: R,
-    seen: bool,
-}
-
-impl<R: Read> Read for QuoteWatch<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if !self.seen {
-            self.seen = memchr::memchr(b'"', buf.get(..n).unwrap_or_default()).is_some();
-        }
-        Ok(n)
-    }
-}
 
 /// Rows to reserve for a part of `bytes` bytes: the average record size
 /// plus 1/16 slack, to spare the reallocations of growing columns.
@@ -841,16 +887,19 @@ fn file_split_points(
     let mut window = vec![0u8; 64 << 10];
     for k in 1..parts as u64 {
         let mut at = (body_start + k * step).max(bounds.last().copied().unwrap_or(0));
-        file.seek(SeekFrom::Start(at))?;
         let cut = loop {
+            // Two bytes before `at` tell whether a line feed ends a blank line.
+            let start = at.saturating_sub(2).max(body_start);
+            file.seek(SeekFrom::Start(start))?;
             let n = file.read(&mut window)?;
-            if n == 0 {
+            let from = (at - start) as usize;
+            if n <= from {
                 break None;
             }
-            if let Some(nl) = memchr::memchr(b'\n', window.get(..n).unwrap_or_default()) {
-                break Some(at + nl as u64 + 1);
+            if let Some(nl) = record_end(window.get(..n).unwrap_or_default(), from) {
+                break Some(start + nl as u64 + 1);
             }
-            at += n as u64;
+            at = start + n as u64;
         };
         match cut {
             Some(c) if c < len => bounds.push(c),
@@ -859,6 +908,27 @@ fn file_split_points(
     }
     bounds.push(len);
     Ok(bounds)
+}
+
+/// The first line feed at or after `from` in `bytes` that ends a non-blank
+/// line (`bytes[..from]` is look-behind; what comes before `bytes` counts as
+/// a line feed). The `csv` parser numbers a record by the line where its
+/// read started, blank lines before it included, so a part must not start
+/// just after a blank line.
+fn record_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let before = |nl: usize, k: usize| {
+        nl.checked_sub(k)
+            .and_then(|j| bytes.get(j))
+            .copied()
+            .unwrap_or(b'\n')
+    };
+    memchr::memchr_iter(b'\n', bytes.get(from..)?)
+        .map(|i| i + from)
+        .find(|&nl| {
+            let blank =
+                before(nl, 1) == b'\n' || (before(nl, 1) == b'\r' && before(nl, 2) == b'\n');
+            !blank
+        })
 }
 
 fn parallelism() -> usize {
@@ -881,8 +951,8 @@ fn split_points(body: &[u8], parts: usize, min_part: usize) -> Vec<usize> {
     let step = body.len() / parts;
     for k in 1..parts {
         let t = (k * step).max(bounds.last().copied().unwrap_or(0));
-        match body.get(t..).and_then(|rest| memchr::memchr(b'\n', rest)) {
-            Some(nl) if t + nl + 1 < body.len() => bounds.push(t + nl + 1),
+        match record_end(body, t) {
+            Some(nl) if nl + 1 < body.len() => bounds.push(nl + 1),
             _ => break,
         }
     }
@@ -901,26 +971,26 @@ impl<R: Read> Iterator for CsvChunks<R> {
 /// Validates a record into `out` and returns the record's text. Nothing is
 /// pushed into columns until the whole record is known to be good, so a
 /// rejected row never leaves a half-written row behind.
-fn parse_record<'r>(
+fn parse_record<'r, F: Fields>(
     ctx: &ParseCtx<'_>,
-    rec: &'r csv::ByteRecord,
+    rec: &'r F,
     line: u64,
     out: &mut Vec<Cell>,
 ) -> Result<&'r str> {
     let (opts, source, headers, types) = (ctx.opts, ctx.source, ctx.headers, ctx.types);
-    if rec.len() != headers.len() {
+    if rec.field_count() != headers.len() {
         return Err(Error::RaggedRow {
             file: source.to_owned(),
             line,
             expected: headers.len(),
-            found: rec.len(),
+            found: rec.field_count(),
         });
     }
-    let whole = match std::str::from_utf8(rec.as_slice()) {
+    let whole = match std::str::from_utf8(rec.text()) {
         Ok(w) => w,
         Err(_) => {
-            for (field, name) in rec.iter().zip(headers) {
-                if let Err(e) = std::str::from_utf8(field) {
+            for (i, name) in headers.iter().enumerate() {
+                if let Err(e) = std::str::from_utf8(field(rec, i)) {
                     return Err(Error::BadCell {
                         file: source.to_owned(),
                         line,
@@ -939,7 +1009,7 @@ fn parse_record<'r>(
     for (i, (ty, name)) in types.iter().zip(headers).enumerate() {
         // Fields split at ASCII delimiters of valid UTF-8, so every range is
         // on a char boundary.
-        let range = rec.range(i).unwrap_or(0..0);
+        let range = rec.field_range(i).unwrap_or(0..0);
         let text = whole.get(range.clone()).unwrap_or("");
         let (lead, trimmed) = trim(text);
         if opts.missing.contains(trimmed) {
@@ -981,7 +1051,7 @@ fn trim(text: &str) -> (usize, &str) {
     (text.len() - trimmed_start.len(), trimmed_start.trim_end())
 }
 
-fn rejection(err: Error, rec: &csv::ByteRecord, line: u64) -> RejectedRow {
+fn rejection<F: Fields>(err: Error, rec: &F, line: u64) -> RejectedRow {
     let column = match &err {
         Error::BadCell { column, .. } => Some(column.clone()),
         _ => None,
@@ -997,9 +1067,8 @@ fn rejection(err: Error, rec: &csv::ByteRecord, line: u64) -> RejectedRow {
         line,
         column,
         reason,
-        fields: rec
-            .iter()
-            .map(|f| String::from_utf8_lossy(f).into_owned())
+        fields: (0..rec.field_count())
+            .map(|i| String::from_utf8_lossy(field(rec, i)).into_owned())
             .collect(),
     }
 }
@@ -1124,6 +1193,71 @@ mod tests {
     }
 
     #[test]
+    fn plain_split_matches_csv_parser_on_line_endings() {
+        // Blank lines, CRLF, a lone CR (a record end for the csv parser),
+        // a missing final line feed, ragged and bad rows.
+        let mut crlf = String::from("a,b,c\n");
+        for i in 0..120 {
+            match i % 6 {
+                0 => crlf.push_str(&format!("{i},x{i},1.5\r\n")),
+                1 => crlf.push('\n'),
+                2 => crlf.push_str(&format!("{i}, y ,\n\r\n")),
+                3 => crlf.push_str(&format!("{i},z,NA,extra\n")),
+                4 => crlf.push_str(&format!("{i},w,abc\n")),
+                _ => crlf.push_str(&format!("{i},,-2e3\n")),
+            }
+        }
+        let mut lone_cr = crlf.clone();
+        lone_cr.push_str("7,v,1\r8,u,2\n");
+        let mut no_final_lf = crlf.clone();
+        no_final_lf.push_str("9,t,3");
+        let mut final_cr = crlf.clone();
+        final_cr.push_str("9,t,3\r");
+        let typed = CsvReader::new().column_type("c", ColumnType::Numeric);
+        for data in [&crlf, &lone_cr, &no_final_lf, &final_cr] {
+            for parts in [2, 3, 5] {
+                for reader in [typed.clone(), typed.clone().lenient(true)] {
+                    let seq = reader.read_slice(data.as_bytes(), "t.csv", 1, MIN_PART_BYTES);
+                    let par = reader.read_slice(data.as_bytes(), "t.csv", parts, 1);
+                    assert_same_outcome(seq, par, "plain split");
+                    assert_file_same(&reader, data.as_bytes(), parts);
+                }
+            }
+        }
+        let out = typed
+            .lenient(true)
+            .read_slice(crlf.as_bytes(), "t.csv", 3, 1)
+            .unwrap();
+        assert!(out.frame.n_rows() > 30 && out.rejected.len() == 40);
+    }
+
+    #[test]
+    fn plain_split_uses_small_buffers_and_long_lines() {
+        let data = format!("a,b\n1,{}\n2,short\n3,x\n", "q".repeat(5000));
+        let reader = CsvReader::new();
+        let headers = vec!["a".to_owned(), "b".to_owned()];
+        let types = [ColumnType::Numeric, ColumnType::Categorical];
+        let ctx = ParseCtx {
+            opts: &reader,
+            source: "t.csv",
+            headers: &headers,
+            types: &types,
+            distinct_shares: &[],
+        };
+        let body = &data.as_bytes()[4..];
+        let (sink, newlines) = parse_plain(&ctx, body, PartHint::default(), 7)
+            .unwrap()
+            .unwrap();
+        assert_eq!((sink.rows, newlines), (3, 3));
+        let out = sink.finish(&headers).unwrap();
+        assert_eq!(
+            out.frame.categorical("b").unwrap().get(0).unwrap().len(),
+            5000
+        );
+        assert_eq!(out.frame.categorical("b").unwrap().get(2), Some("x"));
+    }
+
+    #[test]
     fn file_split_points_cut_after_line_feeds() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.csv");
@@ -1236,11 +1370,16 @@ mod tests {
                 0..60,
             ),
             parts in 1usize..6,
+            // Per row: 0 plain, 1 blank line before it, 2 CRLF ending.
+            endings in proptest::collection::vec(0u8..3, 60),
         ) {
             let mut data = String::from("p,q,r\n");
-            for row in &rows {
+            for (row, ending) in rows.iter().zip(&endings) {
+                if *ending == 1 {
+                    data.push('\n');
+                }
                 data.push_str(&row.join(","));
-                data.push('\n');
+                data.push_str(if *ending == 2 { "\r\n" } else { "\n" });
             }
             let reader = CsvReader::new().lenient(true);
             let seq = reader.read_slice(data.as_bytes(), "t.csv", 1, MIN_PART_BYTES);

@@ -207,7 +207,7 @@ fn categorical_summary(col: &CategoricalColumn) -> CategoricalSummary {
         .into_iter()
         .take(TOP_CATEGORIES)
         .map(|code| CategoryCount {
-            value: dictionary[code].clone(),
+            value: dictionary.get(code).unwrap_or_default().to_owned(),
             count: counts[code],
         })
         .collect();

@@ -2,12 +2,15 @@
 //! ([`Frame::write_csv`]).
 
 mod column;
+mod csv_plain;
 mod csv_reader;
 mod csv_writer;
 mod describe;
 mod frame;
 
-pub use column::{CategoricalColumn, Column, ColumnType, MISSING_CODE, NumericColumn, Value};
+pub use column::{
+    CategoricalColumn, Column, ColumnType, Dictionary, MISSING_CODE, NumericColumn, Value,
+};
 pub use csv_reader::{
     CsvChunks, CsvOutcome, CsvReader, DEFAULT_INFER_ROWS, DEFAULT_MISSING, RejectedRow,
 };

@@ -229,7 +229,7 @@ impl Profile {
                     let mut cats: Vec<(String, u64)> = c
                         .dictionary()
                         .iter()
-                        .cloned()
+                        .map(str::to_owned)
                         .zip(c.counts().into_iter().map(|n| n as u64))
                         .filter(|(_, n)| *n > 0)
                         .collect();

@@ -22,7 +22,6 @@ pub(crate) fn choose_categories(
         .iter()
         .zip(counts)
         .filter(|(_, n)| *n > 0)
-        .map(|(s, n)| (s.as_str(), n))
         .collect();
     // Most frequent first, ties by string, so top-k is deterministic.
     seen.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
