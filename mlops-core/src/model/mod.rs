@@ -27,6 +27,7 @@ pub use package::{
 pub use tree::{LEAF, SplitRule, TreeEnsemble, TreeNode};
 
 use ndarray::{Array1, Array2};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -73,7 +74,8 @@ impl InferenceModel {
         Ok(self.predict_checked(row))
     }
 
-    /// Predictions for every row of `x`.
+    /// Predictions for every row of `x`. Tree ensembles score blocks of
+    /// rows tree by tree on every core (same scores as row by row).
     pub fn predict(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
         if x.ncols() != self.n_features() {
             return Err(Error::FeatureCount {
@@ -81,17 +83,50 @@ impl InferenceModel {
                 found: x.ncols(),
             });
         }
-        let mut out = Array1::zeros(x.nrows());
-        let mut buf = vec![0.0; x.ncols()];
-        for (i, (row, o)) in x.rows().into_iter().zip(out.iter_mut()).enumerate() {
-            // Copy so non-contiguous (column-major) inputs work too.
-            for (b, v) in buf.iter_mut().zip(row.iter()) {
-                *b = *v;
+        // Row-major and contiguous for the block scorer; a copy only for
+        // other layouts (column-major, sliced views).
+        let owned;
+        let rows = match x.as_slice() {
+            Some(s) => s,
+            None => {
+                owned = x.iter().copied().collect::<Vec<f64>>();
+                &owned
             }
-            check_row(&buf, self.n_features(), i)?;
-            *o = self.predict_checked(&buf);
+        };
+        check_rows(rows, self.n_features(), x.nrows())?;
+        let mut out = vec![0.0; x.nrows()];
+        // Blocks of rows in parallel; each block is scored alone, so the
+        // result does not depend on the thread count.
+        let per_task = tree::BLOCK_ROWS * 4;
+        out.par_chunks_mut(per_task)
+            .zip(rows.par_chunks(per_task * self.n_features().max(1)))
+            .for_each(|(out, rows)| self.predict_rows_checked(rows, out));
+        Ok(Array1::from(out))
+    }
+
+    /// Predictions for the rows of `rows` (row-major,
+    /// [`n_features`](Self::n_features) values per row) into `out`, on the
+    /// calling thread; a batch scorer's inner loop.
+    ///
+    /// Errors: `rows.len() != out.len() * n_features` ([`Error::Shape`]) or
+    /// a non-finite value ([`Error::NonFiniteInput`] with the row's index in
+    /// `out`).
+    pub fn predict_rows(&self, rows: &[f64], out: &mut [f64]) -> Result<()> {
+        check_rows(rows, self.n_features(), out.len())?;
+        self.predict_rows_checked(rows, out);
+        Ok(())
+    }
+
+    fn predict_rows_checked(&self, rows: &[f64], out: &mut [f64]) {
+        match self {
+            InferenceModel::Trees(m) => m.predict_rows_checked(rows, out),
+            _ => {
+                let n = self.n_features().max(1);
+                for (row, o) in rows.chunks_exact(n).zip(out.iter_mut()) {
+                    *o = self.predict_checked(row);
+                }
+            }
         }
-        Ok(out)
     }
 
     fn predict_checked(&self, row: &[f64]) -> f64 {
@@ -116,6 +151,25 @@ fn check_row(row: &[f64], expected: usize, row_index: usize) -> Result<()> {
             row: row_index,
             feature,
             value: row[feature],
+        });
+    }
+    Ok(())
+}
+
+/// Shape and finiteness check of `n_rows` row-major rows; the first bad
+/// value is reported with its row.
+fn check_rows(rows: &[f64], n_features: usize, n_rows: usize) -> Result<()> {
+    if n_rows.checked_mul(n_features) != Some(rows.len()) {
+        return Err(Error::Shape(format!(
+            "{} values are not {n_rows} rows of {n_features} features",
+            rows.len()
+        )));
+    }
+    if let Some(i) = rows.iter().position(|v| !v.is_finite()) {
+        return Err(Error::NonFiniteInput {
+            row: i / n_features,
+            feature: i % n_features,
+            value: rows[i],
         });
     }
     Ok(())

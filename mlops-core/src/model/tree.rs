@@ -6,9 +6,13 @@
 //! checks: traversal only moves forward, so it ends in at most
 //! `nodes.len()` steps whatever bytes the model was decoded from.
 
+mod block;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
+
+pub(crate) use block::BLOCK_ROWS;
 
 /// Child index marking a leaf.
 pub const LEAF: u32 = u32::MAX;
@@ -87,6 +91,9 @@ pub struct TreeEnsemble {
     split_rule: SplitRule,
     roots: Vec<u32>,
     nodes: Vec<TreeNode>,
+    /// Derived from `nodes`, not part of the serialized form.
+    #[serde(skip)]
+    layout: block::BlockLayout,
 }
 
 /// The unchecked wire form; deserialization goes through [`TreeEnsemble::new`].
@@ -167,11 +174,13 @@ impl TreeEnsemble {
                 return Err(bad(format!("node {i}: threshold is NaN")));
             }
         }
+        let layout = block::BlockLayout::new(&nodes);
         Ok(TreeEnsemble {
             n_features,
             split_rule,
             roots,
             nodes,
+            layout,
         })
     }
 
@@ -204,6 +213,38 @@ impl TreeEnsemble {
     pub fn predict_row(&self, row: &[f64]) -> Result<f64> {
         super::check_row(row, self.n_features, 0)?;
         Ok(self.predict_checked(row))
+    }
+
+    /// The mean leaf output over the trees for each row of `rows` (row-major,
+    /// [`n_features`](Self::n_features) values per row), written to `out`.
+    /// Bit-identical to [`predict_row`](Self::predict_row) on each row, and
+    /// several times faster on many rows: rows walk the forest tree by tree
+    /// in blocks (see the `block` module).
+    ///
+    /// Errors: `rows.len() != out.len() * n_features`
+    /// ([`Error::FeatureCount`]) or a non-finite value
+    /// ([`Error::NonFiniteInput`] with the row's index in `out`).
+    ///
+    /// ```
+    /// use mlops_core::model::{SplitRule, TreeEnsemble, TreeNode};
+    ///
+    /// let nodes = vec![TreeNode::split(0, 1.0, 1, 2), TreeNode::leaf(0.2), TreeNode::leaf(0.9)];
+    /// let tree = TreeEnsemble::new(1, SplitRule::LessThan, vec![0], nodes)?;
+    /// let mut out = [0.0; 3];
+    /// tree.predict_rows(&[0.5, 1.0, 3.0], &mut out)?;
+    /// assert_eq!(out, [0.2, 0.9, 0.9]);
+    /// # Ok::<(), mlops_core::Error>(())
+    /// ```
+    pub fn predict_rows(&self, rows: &[f64], out: &mut [f64]) -> Result<()> {
+        super::check_rows(rows, self.n_features, out.len())?;
+        self.predict_rows_checked(rows, out);
+        Ok(())
+    }
+
+    /// [`predict_rows`](Self::predict_rows) on rows already checked.
+    pub(crate) fn predict_rows_checked(&self, rows: &[f64], out: &mut [f64]) {
+        self.layout
+            .score(self.split_rule, &self.roots, self.n_features, rows, out);
     }
 
     /// Prediction for a row already checked for length and finiteness.

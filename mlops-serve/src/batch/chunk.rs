@@ -6,6 +6,7 @@ use std::io::Write;
 use mlops_core::data::Value;
 use mlops_core::drift::DriftMonitor;
 
+use super::block::Block;
 use super::model::Model;
 use super::plan::{MonitorSlot, Plan, cell_value, monitor_number, monitor_text};
 use super::split::RawChunk;
@@ -48,9 +49,9 @@ pub(crate) fn score_chunk(
         .delimiter(delimiter)
         .from_reader(&chunk.bytes[..]);
     let mut rec = csv::ByteRecord::new();
-    let mut features = vec![0.0; model.n_outputs()];
+    let mut block = Block::new(model);
+    let mut pending = Pending::default();
     let mut store: Vec<Value<'static>> = Vec::with_capacity(plan.inputs.len());
-    let mut number = String::with_capacity(24);
     let mut lines = LineCounter::new(&chunk.bytes, chunk.first_line);
     loop {
         match reader.read_byte_record(&mut rec) {
@@ -115,22 +116,20 @@ pub(crate) fn score_chunk(
             store = recycle(values);
             continue;
         }
-        match model.score(&values, &mut features) {
-            Ok((score, unknown)) => {
+        match block.push(model, &values) {
+            Ok(unknown) => {
                 out.unknown += unknown as u64;
                 if let Some(id) = plan.id {
-                    push_field(&mut out.scores, rec.get(id).unwrap_or_default(), delimiter);
-                    out.scores.push(delimiter);
+                    push_field(&mut pending.ids, rec.get(id).unwrap_or_default(), delimiter);
+                    pending.ids.push(delimiter);
                 }
-                number.clear();
-                // Writing to a String cannot fail.
-                let _ = std::fmt::Write::write_fmt(&mut number, format_args!("{score}"));
-                out.scores.extend_from_slice(number.as_bytes());
-                out.scores.push(delimiter);
-                out.scores.extend_from_slice(model.label(score).as_bytes());
-                out.scores.push(b'\n');
+                pending.ends.push(pending.ids.len());
+                // A prepared record cannot fail prediction, so it counts now.
                 if let Some(m) = monitor.as_deref_mut() {
                     observe(m, plan, &values, &rec);
+                }
+                if block.is_full() {
+                    pending.write(&mut out.scores, block.predict(model), model, delimiter);
                 }
             }
             Err((column, reason)) => {
@@ -140,7 +139,38 @@ pub(crate) fn score_chunk(
         }
         store = recycle(values);
     }
+    pending.write(&mut out.scores, block.predict(model), model, delimiter);
     out
+}
+
+/// Output fields (the id, when configured) of the records in the block.
+#[derive(Default)]
+struct Pending {
+    /// `id,` of every record, back to back.
+    ids: Vec<u8>,
+    /// End of each record's part of `ids`.
+    ends: Vec<usize>,
+    number: String,
+}
+
+impl Pending {
+    /// Writes one output line per record: its id, score and label.
+    fn write(&mut self, out: &mut Vec<u8>, scores: &[f64], model: &Model, delimiter: u8) {
+        let mut start = 0;
+        for (&end, &score) in self.ends.iter().zip(scores) {
+            out.extend_from_slice(&self.ids[start..end]);
+            start = end;
+            self.number.clear();
+            // Writing to a String cannot fail.
+            let _ = std::fmt::Write::write_fmt(&mut self.number, format_args!("{score}"));
+            out.extend_from_slice(self.number.as_bytes());
+            out.push(delimiter);
+            out.extend_from_slice(model.label(score).as_bytes());
+            out.push(b'\n');
+        }
+        self.ids.clear();
+        self.ends.clear();
+    }
 }
 
 /// 1-based line numbers of the records of one chunk, counted from the bytes.

@@ -6,6 +6,7 @@ use mlops_core::drift::DriftMonitor;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::block::{BLOCK_RECORDS, Block};
 use super::model::Model;
 use crate::error::Result;
 
@@ -44,14 +45,18 @@ pub(crate) fn score_range(
         monitor: template.cloned(),
     };
     let mut values: Vec<Value<'_>> = Vec::with_capacity(columns.len());
-    let mut scratch = vec![0.0; model.n_outputs()];
+    let mut block = Block::new(model);
+    // Where each record of the block goes in `part.scores`.
+    let mut slots: Vec<usize> = Vec::with_capacity(BLOCK_RECORDS);
     for row in start..end {
         values.clear();
         values.extend(columns.iter().map(|c| c.value(row)));
-        match model.score(&values, &mut scratch) {
-            Ok((score, unknown)) => {
+        match block.push(model, &values) {
+            Ok(unknown) => {
                 part.unknown += unknown as u64;
-                part.scores.push(score);
+                slots.push(part.scores.len());
+                part.scores.push(f64::NAN);
+                // A prepared record cannot fail prediction, so it counts now.
                 if let Some(m) = part.monitor.as_mut() {
                     for (i, col) in monitor_columns.iter().enumerate() {
                         match col {
@@ -61,6 +66,9 @@ pub(crate) fn score_range(
                         }
                     }
                     m.end_row();
+                }
+                if block.is_full() {
+                    fill(&mut part.scores, &mut slots, block.predict(model));
                 }
             }
             Err((column, reason)) => {
@@ -73,7 +81,16 @@ pub(crate) fn score_range(
             }
         }
     }
+    fill(&mut part.scores, &mut slots, block.predict(model));
     part
+}
+
+/// Puts a block's predictions in their rows.
+fn fill(scores: &mut [f64], slots: &mut Vec<usize>, predicted: &[f64]) {
+    for (&slot, &p) in slots.iter().zip(predicted) {
+        scores[slot] = p;
+    }
+    slots.clear();
 }
 
 /// Scores every row, `chunk_rows` rows per task.

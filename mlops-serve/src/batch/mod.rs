@@ -12,6 +12,7 @@
 //! [`BatchConfig::in_flight`] chunks of [`BatchConfig::chunk_rows`] records
 //! exist at once (read, being scored, or waiting to be written in order).
 
+mod block;
 mod chunk;
 mod frame;
 mod model;

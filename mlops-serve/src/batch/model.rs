@@ -68,20 +68,39 @@ impl Model {
         self.profile.as_ref()
     }
 
-    /// Score and unseen-category count of one record (values in
-    /// [`inputs`](Self::inputs) order), or the offending column and reason.
+    /// Transforms one record (values in [`inputs`](Self::inputs) order)
+    /// into `features` and checks the result is finite, so that predicting
+    /// it cannot fail; returns the unseen-category count, or the offending
+    /// column and reason.
     #[inline]
-    pub(crate) fn score(
+    pub(crate) fn prepare(
         &self,
         values: &[Value<'_>],
-        scratch: &mut [f64],
-    ) -> std::result::Result<(f64, usize), (Option<String>, String)> {
+        features: &mut [f64],
+    ) -> std::result::Result<usize, (Option<String>, String)> {
         let unknown = self
             .features
-            .transform_row(values, scratch)
+            .transform_row(values, features)
             .map_err(explain)?;
-        let score = self.model.predict_proba_row(scratch).map_err(explain)?;
-        Ok((score, unknown))
+        if let Some(feature) = features.iter().position(|v| !v.is_finite()) {
+            // The error a single-row prediction reports.
+            return Err(explain(mlops_core::Error::NonFiniteInput {
+                row: 0,
+                feature,
+                value: features[feature],
+            }));
+        }
+        Ok(unknown)
+    }
+
+    /// Predictions for prepared feature rows (row-major).
+    pub(crate) fn predict_block(&self, rows: &[f64], out: &mut [f64]) {
+        if let Err(e) = self.model.predict_rows(rows, out) {
+            // Unreachable: `prepare` checked every row and `Block` keeps the
+            // shape. Scores stay NaN rather than a guess.
+            tracing::error!(error = %e, "block prediction failed after prepare");
+            out.fill(f64::NAN);
+        }
     }
 
     /// `1` when a classifier's score reaches the threshold, `0` below it;

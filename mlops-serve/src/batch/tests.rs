@@ -378,3 +378,102 @@ fn config_is_validated() {
         ));
     }
 }
+
+/// A forest scores records in blocks, tree by tree; every score must equal
+/// the one-record path bit for bit, in input order, with rejected lines
+/// (inside and across blocks) taken out.
+#[test]
+fn forest_block_scores_equal_one_record_scores() {
+    use mlops_train::learner::{FittedModel, ForestParams, Learner};
+
+    let train = read(&synth_csv(1_500, 9));
+    let spec = FeatureSpec::infer(&train, "Churn", Some("Yes")).expect("spec");
+    let fitted = spec.fit(&train).expect("fit");
+    let (x, y) = (
+        fitted.transform(&train).expect("x"),
+        fitted.target(&train).expect("y"),
+    );
+    let forest = ForestParams::new()
+        .n_trees(15)
+        .check()
+        .expect("params")
+        .fit(&x, &y, Seed(3))
+        .expect("fit")
+        .to_inference()
+        .expect("inference");
+    let model = Model::new(fitted, forest, Some(0.5), None).expect("model");
+
+    let text = String::from_utf8(synth_csv(1_300, 10)).expect("utf8");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let tenure = lines[0]
+        .split(',')
+        .position(|h| h == "tenure")
+        .expect("tenure");
+    // Data rows 3, 511, 512 and 1,100 (0-based) become unparseable.
+    let bad = [3usize, 511, 512, 1_100];
+    for &row in &bad {
+        let mut f: Vec<String> = lines[row + 1].split(',').map(str::to_owned).collect();
+        f[tenure] = "many".into();
+        lines[row + 1] = f.join(",");
+    }
+    let csv = format!("{}\n", lines.join("\n"));
+    let good: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || !bad.contains(&(i - 1)))
+        .map(|(_, l)| l.clone())
+        .collect();
+    let frame = read(format!("{}\n", good.join("\n")).as_bytes());
+    let xs = model.features().transform(&frame).expect("transform");
+    let one: Vec<f64> = xs
+        .rows()
+        .into_iter()
+        .map(|r| {
+            model
+                .inference()
+                .predict_proba_row(&r.to_vec())
+                .expect("row")
+        })
+        .collect();
+    assert_eq!(one.len(), 1_296);
+
+    for (chunk_rows, threads) in [(700, 2), (1, 1), (10_000, 1)] {
+        let scorer = BatchScorer::from_model(
+            model.clone(),
+            BatchConfig::new()
+                .chunk_rows(chunk_rows)
+                .threads(threads)
+                .max_reject_ratio(1.0),
+        )
+        .expect("scorer");
+        let r = run(&scorer, csv.as_bytes());
+        assert_eq!(r.summary.expect("scored").rejected, 4);
+        let scores: Vec<f64> = r
+            .out
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().expect("score").parse().expect("f64"))
+            .collect();
+        // `{}` prints the shortest string that parses back to the same f64.
+        let same = scores
+            .iter()
+            .zip(&one)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same && scores.len() == one.len(), "chunk_rows={chunk_rows}");
+        let framed = scorer.score_frame(&frame).expect("frame");
+        assert!(
+            framed
+                .scores
+                .iter()
+                .zip(&one)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+    }
+    let predicted = model.inference().predict(&xs).expect("predict");
+    assert!(
+        predicted
+            .iter()
+            .zip(&one)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
+}
