@@ -325,6 +325,18 @@ pub enum Error {
         /// 0-based row index in the frame.
         row: usize,
     },
+    /// A multiclass target label that was not among the training classes.
+    #[error(
+        "target column `{column}` has the label `{value}` at row {row} (0-based), which is not a class the model was trained on"
+    )]
+    UnknownTargetClass {
+        /// The target column.
+        column: String,
+        /// The unseen label.
+        value: String,
+        /// 0-based row index in the frame.
+        row: usize,
+    },
 
     // --- synth ---
     /// Writing generated data to a stream failed.

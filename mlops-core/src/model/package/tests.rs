@@ -503,3 +503,26 @@ proptest! {
         }
     }
 }
+
+/// Pins the digest of binary packages as written before multiclass support:
+/// adding multiclass targets, tasks and models must not change one byte of
+/// an existing binary package (the digest is BLAKE3 of the payload).
+#[test]
+fn binary_package_digests_are_pinned() {
+    // `Lineage` records the crate version, part of the payload.
+    assert_eq!(
+        env!("CARGO_PKG_VERSION"),
+        "0.1.0",
+        "re-pin after a version bump"
+    );
+    assert_eq!(
+        linear_package(1).digest().to_string(),
+        "94ea112308aa3a4735abcc94507a523707fca1ba2b2f68555ec4ed34e00da1ec",
+        "binary linear package bytes changed"
+    );
+    assert_eq!(
+        tree_package().digest().to_string(),
+        "f37b96614d64296fa1a460c21773a66e5713ce4d7527e5e7268642da4b54c848",
+        "binary tree package bytes changed"
+    );
+}
