@@ -241,6 +241,19 @@ pub enum Error {
         found: usize,
     },
 
+    /// A call's output width does not match the model's outputs: a
+    /// single-output call on a multiclass model, or a probability buffer of
+    /// the wrong length.
+    #[error(
+        "model has {expected} outputs per row, the call has room for {found} (multiclass models need predict_proba_into / predict_proba_matrix)"
+    )]
+    OutputCount {
+        /// Outputs of the model per row.
+        expected: usize,
+        /// Outputs the call provides for.
+        found: usize,
+    },
+
     /// An input value fed to a model is NaN or infinite.
     #[error("row {row}, feature {feature}: value {value} is not finite")]
     NonFiniteInput {

@@ -526,3 +526,68 @@ fn binary_package_digests_are_pinned() {
         "binary tree package bytes changed"
     );
 }
+
+#[test]
+fn multiclass_packages_round_trip_and_validate() {
+    use crate::model::SoftmaxModel;
+    let train = frame();
+    let spec = FeatureSpec::new()
+        .numeric(NumericFeature::new("tenure"))
+        .target(Target::multiclass("contract"));
+    let features = spec.fit(&train).expect("fit");
+    let classes = features.classes().expect("classes").to_vec();
+    assert_eq!(classes, ["monthly", "two-year", "yearly"]);
+    let model = InferenceModel::Softmax(
+        SoftmaxModel::new(1, vec![1.0, 0.0, -1.0], vec![0.0, 0.5, 0.0]).expect("m"),
+    );
+    let mut m = meta(&train);
+    m.task = Task::Multiclass {
+        classes: classes.clone(),
+    };
+    let package = ModelPackage::builder(m.clone(), features.clone(), model.clone())
+        .created(1)
+        .build()
+        .expect("build");
+    let back = ModelPackage::from_bytes(&package.to_bytes().expect("bytes")).expect("load");
+    assert_eq!(back.digest(), package.digest());
+    assert_eq!(back.classes().expect("classes"), classes.as_slice());
+    let inputs = train.select(&["tenure"]).expect("select");
+    let p = back.predict_proba_frame(&inputs).expect("proba");
+    assert_eq!(p.dim(), (40, 3));
+    for row in p.rows() {
+        assert!((row.sum() - 1.0).abs() < 1e-12);
+    }
+    // Single-output scoring refuses a multiclass model rather than guess.
+    assert!(matches!(
+        back.predict_frame(&inputs),
+        Err(Error::OutputCount {
+            expected: 3,
+            found: 1
+        })
+    ));
+    // Classes that disagree with the model or the fitted target are refused.
+    let mut wrong = m.clone();
+    wrong.task = Task::Multiclass {
+        classes: vec!["a".into(), "b".into(), "c".into()],
+    };
+    assert!(
+        ModelPackage::builder(wrong, features.clone(), model.clone())
+            .build()
+            .is_err()
+    );
+    let mut two = m.clone();
+    two.task = Task::Multiclass {
+        classes: classes[..2].to_vec(),
+    };
+    assert!(
+        ModelPackage::builder(two, features.clone(), model.clone())
+            .build()
+            .is_err()
+    );
+    // A binary task cannot carry a k-output model.
+    assert!(
+        ModelPackage::builder(meta(&train), features, model)
+            .build()
+            .is_err()
+    );
+}
