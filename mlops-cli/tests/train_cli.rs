@@ -307,6 +307,8 @@ fn text_target_with_three_labels_trains_multiclass() {
         ["Month-to-month", "One year", "Two year"]
     );
     assert_eq!(package.digest().to_string(), out["package_digest"]);
+    // Release the store's lock before running the binary again.
+    drop((registry, tracker));
     // A learner without multiclass support is a one-line usage error.
     let err = mlops(
         &store,
