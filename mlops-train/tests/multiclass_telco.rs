@@ -85,10 +85,6 @@ fn check_quality(name: &str, model: &InferenceModel, data: &Data, want: &Quality
     let p = model.predict_proba_matrix(&data.x_test).expect("proba");
     let m =
         MulticlassMetrics::compute(data.y_test.as_slice().expect("s"), p.view()).expect("metrics");
-    eprintln!(
-        "Telco Contract {name}: accuracy {:.4} (scikit-learn {:.4}), log loss {:.4} ({:.4}), macro F1 {:.4}",
-        m.accuracy, want.accuracy, m.log_loss, want.log_loss, m.macro_f1
-    );
     assert!(
         m.accuracy >= want.accuracy - ACCURACY_MARGIN,
         "{name}: accuracy {} vs scikit-learn {}",

@@ -63,7 +63,7 @@ impl ClassTreeEnsemble {
         if n_classes < 2 {
             return Err(bad(format!("{n_classes} classes, need at least 2")));
         }
-        if distributions.len() % n_classes != 0 {
+        if !distributions.len().is_multiple_of(n_classes) {
             return Err(bad(format!(
                 "{} distribution values is not a multiple of {n_classes} classes",
                 distributions.len()
