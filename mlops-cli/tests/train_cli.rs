@@ -269,3 +269,54 @@ fn explicit_test_data_and_errors() {
         &["no store"],
     );
 }
+
+/// A text target with three labels and no `--positive` trains multiclass:
+/// the multiclass metrics are reported and the package knows its classes.
+#[test]
+fn text_target_with_three_labels_trains_multiclass() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let data = data.to_str().unwrap();
+    let store = dir.path().join("store");
+    let out = json_ok(
+        &store,
+        &[
+            "--json",
+            "train",
+            "--data",
+            data,
+            "--target",
+            "Contract",
+            "--model",
+            "logreg",
+            "--seed",
+            "3",
+            "--register",
+            "contract",
+        ],
+    );
+    for m in ["accuracy", "macro_f1", "weighted_f1", "log_loss"] {
+        assert!(out["metrics"][m].is_f64(), "{m}: {out}");
+    }
+    assert!(out["metrics"]["roc_auc"].is_null(), "{out}");
+    assert!(out["metrics"]["accuracy"].as_f64().unwrap() > 0.6, "{out}");
+    let (registry, tracker) = open(&store);
+    let package = load_registered(&registry, &tracker, "contract/1").unwrap();
+    assert_eq!(
+        package.classes().unwrap(),
+        ["Month-to-month", "One year", "Two year"]
+    );
+    assert_eq!(package.digest().to_string(), out["package_digest"]);
+    // Release the store's lock before running the binary again.
+    drop((registry, tracker));
+    // A learner without multiclass support is a one-line usage error.
+    let err = mlops(
+        &store,
+        &[
+            "train", "--data", data, "--target", "Contract", "--model", "linear",
+        ],
+    );
+    assert!(!err.status.success());
+    let stderr = String::from_utf8_lossy(&err.stderr);
+    assert!(stderr.contains("multiclass"), "{stderr}");
+}

@@ -241,6 +241,19 @@ pub enum Error {
         found: usize,
     },
 
+    /// A call's output width does not match the model's outputs: a
+    /// single-output call on a multiclass model, or a probability buffer of
+    /// the wrong length.
+    #[error(
+        "model has {expected} outputs per row, the call has room for {found} (multiclass models need predict_proba_into / predict_proba_matrix)"
+    )]
+    OutputCount {
+        /// Outputs of the model per row.
+        expected: usize,
+        /// Outputs the call provides for.
+        found: usize,
+    },
+
     /// An input value fed to a model is NaN or infinite.
     #[error("row {row}, feature {feature}: value {value} is not finite")]
     NonFiniteInput {
@@ -322,6 +335,18 @@ pub enum Error {
     MissingTarget {
         /// The target column.
         column: String,
+        /// 0-based row index in the frame.
+        row: usize,
+    },
+    /// A multiclass target label that was not among the training classes.
+    #[error(
+        "target column `{column}` has the label `{value}` at row {row} (0-based), which is not a class the model was trained on"
+    )]
+    UnknownTargetClass {
+        /// The target column.
+        column: String,
+        /// The unseen label.
+        value: String,
         /// 0-based row index in the frame.
         row: usize,
     },

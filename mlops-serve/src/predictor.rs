@@ -373,6 +373,12 @@ impl PredictorBuilder {
     /// the threshold is outside `[0, 1]` (classification), or a monitoring
     /// setting is invalid ([`Error::InvalidConfig`]).
     pub fn build(self) -> Result<Predictor> {
+        if self.model.n_outputs() != 1 || matches!(self.task, Task::Multiclass { .. }) {
+            return Err(Error::MulticlassUnsupported {
+                model: self.name,
+                classes: self.model.n_outputs(),
+            });
+        }
         if self.model.n_features() != self.features.n_outputs() {
             return Err(Error::InvalidConfig {
                 name: "model",
@@ -709,7 +715,8 @@ impl Predictor {
     fn label(&self, value: f64) -> Option<bool> {
         match self.inner.task {
             Task::BinaryClassification { .. } => Some(value >= self.inner.threshold),
-            Task::Regression => None,
+            // `build` refuses multiclass models.
+            Task::Regression | Task::Multiclass { .. } => None,
         }
     }
 
@@ -790,7 +797,7 @@ impl Predictor {
             Task::BinaryClassification { .. } => {
                 Some(values.iter().map(|&v| v >= inner.threshold).collect())
             }
-            Task::Regression => None,
+            Task::Regression | Task::Multiclass { .. } => None,
         };
         Ok(FrameScores {
             values,

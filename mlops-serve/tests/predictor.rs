@@ -218,3 +218,43 @@ fn correlation_ids_are_kept() {
         .expect("score");
     assert_eq!(s.correlation_id.to_string(), "req-1");
 }
+
+/// A multiclass package is refused with a typed error by the predictor and
+/// the batch scorer, never scored as if it had one output.
+#[test]
+fn multiclass_packages_are_refused_not_misscored() {
+    use mlops_core::data::Frame;
+    use mlops_core::features::FeatureSpec;
+    use mlops_core::seed::Seed;
+    use mlops_core::store::MemoryStore;
+    use mlops_core::tracking::Tracker;
+    use mlops_serve::batch::{BatchConfig, BatchScorer};
+    use mlops_train::trainer::{LearnerConfig, Trainer};
+
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/data/telco_churn.csv"
+    );
+    let frame = Frame::read_csv(path).expect("telco");
+    let rows: Vec<usize> = (0..frame.n_rows()).step_by(8).collect();
+    let frame = frame.take(&rows).expect("rows");
+    let spec = FeatureSpec::infer(&frame, "Contract", None).expect("spec");
+    let tracker = Tracker::new(std::sync::Arc::new(MemoryStore::new()));
+    let package = Trainer::new(spec, LearnerConfig::from_name("logreg").expect("lr"))
+        .seed(Seed(1))
+        .train(&tracker, &frame)
+        .expect("train")
+        .package;
+    assert_eq!(package.classes().expect("multiclass").len(), 3);
+    let err = Predictor::from_package(&package).expect_err("refused");
+    assert!(
+        matches!(err, Error::MulticlassUnsupported { classes: 3, .. }),
+        "{err}"
+    );
+    assert_eq!(err.kind(), "multiclass_unsupported");
+    let err = BatchScorer::new(&package, BatchConfig::default()).expect_err("refused");
+    assert!(
+        matches!(err, Error::MulticlassUnsupported { classes: 3, .. }),
+        "{err}"
+    );
+}

@@ -25,17 +25,17 @@ pub mod split;
 pub mod trainer;
 
 pub use error::{Error, Result};
-pub use learner::{FittedModel, Learner};
+pub use learner::{FittedModel, Learner, MulticlassLearner};
 
 /// The everyday API in one `use`.
 pub mod prelude {
     pub use crate::learner::{
         ClassWeight, FittedModel, ForestParams, Learner, LinearParams, LogisticParams,
-        SplitCriterion, TreeParams,
+        MulticlassLearner, SplitCriterion, TreeParams,
     };
     #[cfg(feature = "burn")]
     pub use crate::learner::{MlpParams, MlpTask};
-    pub use crate::metrics::{BinaryMetrics, RegressionMetrics};
+    pub use crate::metrics::{BinaryMetrics, MulticlassMetrics, RegressionMetrics};
     pub use crate::split::{Split, stratified_k_fold, stratified_split, time_split};
     pub use crate::trainer::{LearnerConfig, TrainOutcome, Trainer};
     pub use crate::{Error, Result};

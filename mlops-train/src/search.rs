@@ -44,7 +44,9 @@ use serde_json::Value;
 
 use crate::error::invalid;
 use crate::split::stratified_k_fold;
-use crate::trainer::{LearnerConfig, TrainOutcome, Trainer, evaluate, metric_names};
+use crate::trainer::{
+    LearnerConfig, TrainOutcome, Trainer, evaluate_model, fit_task, metric_names, with_classes,
+};
 use crate::{Error, Result};
 
 /// The values one hyper-parameter takes.
@@ -286,6 +288,7 @@ impl Search {
             match task {
                 Task::Regression => "rmse",
                 Task::BinaryClassification { .. } => "roc_auc",
+                Task::Multiclass { .. } => "log_loss",
             }
             .to_owned()
         });
@@ -488,11 +491,12 @@ impl Search {
             .iter()
             .map(|(fit_rows, val_rows)| {
                 let features = self.trainer.spec().fit(fit_rows)?;
+                let task = with_classes(task.clone(), &features);
                 let (x, y) = (features.transform(fit_rows)?, features.target(fit_rows)?);
-                let model = learner.fit(&x, &y, seed.derive("fit"))?.model;
+                let model = fit_task(learner, &task, &x, &y, seed.derive("fit"))?.model;
                 let (xv, yv) = (features.transform(val_rows)?, features.target(val_rows)?);
-                let scores = model.predict(&xv)?;
-                let all = evaluate(task, &yv, &scores, self.trainer.decision_threshold())?;
+                let all =
+                    evaluate_model(&task, &model, &xv, &yv, self.trainer.decision_threshold())?;
                 all.get(metric)
                     .copied()
                     .ok_or_else(|| Error::InvalidParameter {

@@ -25,14 +25,16 @@ use mlops_core::data::Frame;
 use mlops_core::drift::{Profile, ProfileConfig};
 use mlops_core::features::{FeatureSpec, FittedFeatures};
 use mlops_core::fingerprint;
-use mlops_core::model::{Lineage, ModelPackage, PackageMeta, Task};
+use mlops_core::model::{InferenceModel, Lineage, ModelPackage, PackageMeta, Task};
 use mlops_core::registry::{GateDecision, ModelVersion, NewVersion, PromotionGate, Registry};
 use mlops_core::seed::Seed;
 use mlops_core::tracking::{DatasetInput, Environment, Run, RunOptions, Tracker};
-use ndarray::Array1;
+use ndarray::{Array1, Array2};
 
 use crate::error::invalid;
-use crate::metrics::{BinaryMetrics, RegressionMetrics, calibration_table, roc_curve};
+use crate::metrics::{
+    BinaryMetrics, MulticlassMetrics, RegressionMetrics, calibration_table, roc_curve,
+};
 use crate::split::{Split, shuffle_split, stratified_split};
 use crate::{Error, Result};
 use mlops_core::report::{CalibrationPoint, EVALUATION_ARTIFACT, Evaluation};
@@ -41,6 +43,9 @@ use mlops_core::report::{CalibrationPoint, EVALUATION_ARTIFACT, Evaluation};
 pub const PACKAGE_ARTIFACT: &str = "model.mlpkg";
 /// Artifact name of the feature spec (JSON) in the training run.
 pub const SPEC_ARTIFACT: &str = "feature_spec.json";
+/// Run artifact of a multiclass run: classes and the test confusion matrix
+/// (JSON); binary runs log the ROC/calibration evaluation instead.
+pub const CONFUSION_ARTIFACT: &str = "confusion_matrix.json";
 /// Artifact name of the training drift profile (store codec bytes).
 pub const PROFILE_ARTIFACT: &str = mlops_core::report::PROFILE_ARTIFACT;
 
@@ -128,6 +133,8 @@ struct Fitted {
     metrics: BTreeMap<String, f64>,
     train_scores: Array1<f64>,
     evaluation: Option<Evaluation>,
+    /// Multiclass confusion matrix (JSON), logged as an artifact.
+    confusion: Option<serde_json::Value>,
     train: Frame,
     test: Frame,
     split: Option<Split>,
@@ -249,18 +256,25 @@ impl Trainer {
             .as_ref()
             .ok_or_else(|| invalid("spec", "the feature spec names no target"))?;
         let task = match &target.positive {
+            // The classes are known once the features are fitted.
+            _ if target.multiclass => Task::Multiclass {
+                classes: Vec::new(),
+            },
             Some(p) => Task::BinaryClassification {
                 positive_label: p.clone(),
             },
             None => Task::Regression,
         };
-        let fits = matches!(
-            (&task, self.learner.task()),
-            (
-                Task::BinaryClassification { .. },
-                TaskKind::BinaryClassification
-            ) | (Task::Regression, TaskKind::Regression)
-        );
+        let fits = match &task {
+            Task::Multiclass { .. } => self.learner.supports_multiclass(),
+            _ => matches!(
+                (&task, self.learner.task()),
+                (
+                    Task::BinaryClassification { .. },
+                    TaskKind::BinaryClassification
+                ) | (Task::Regression, TaskKind::Regression)
+            ),
+        };
         if !fits {
             return Err(invalid(
                 "model",
@@ -270,6 +284,7 @@ impl Trainer {
                     match task {
                         Task::Regression => "regression",
                         Task::BinaryClassification { .. } => "classification",
+                        Task::Multiclass { .. } => "multiclass",
                     },
                     target.column
                 ),
@@ -339,7 +354,9 @@ impl Trainer {
                 let y = y.as_slice().unwrap_or(&[]);
                 let seed = self.seed.derive("split");
                 let split = match task {
-                    Task::BinaryClassification { .. } => stratified_split(y, *fraction, seed)?,
+                    Task::BinaryClassification { .. } | Task::Multiclass { .. } => {
+                        stratified_split(y, *fraction, seed)?
+                    }
                     Task::Regression => shuffle_split(y.len(), *fraction, seed)?,
                 };
                 (
@@ -355,19 +372,55 @@ impl Trainer {
     fn fit_and_evaluate(&self, frame: &Frame, task: Task) -> Result<Fitted> {
         let (train, test, split) = self.split_frame(frame, &task)?;
         let features = self.spec.fit(&train)?;
+        let task = with_classes(task, &features);
         let (x_train, y_train) = (features.transform(&train)?, features.target(&train)?);
         let (x_test, y_test) = (features.transform(&test)?, features.target(&test)?);
-        let fit = self
-            .learner
-            .fit(&x_train, &y_train, self.seed.derive("fit"))?;
-        let test_scores = fit.model.predict(&x_test)?;
-        let metrics = evaluate(&task, &y_test, &test_scores, self.threshold)?;
-        let train_scores = fit.model.predict(&x_train)?;
-        let evaluation = match task {
-            Task::BinaryClassification { .. } => Some(evaluation(&y_test, &test_scores)?),
-            _ => None,
+        let fit = fit_task(
+            &self.learner,
+            &task,
+            &x_train,
+            &y_train,
+            self.seed.derive("fit"),
+        )?;
+        let (metrics, evaluation, train_scores, confusion) = match &task {
+            Task::Multiclass { classes } => {
+                let p = fit.model.predict_proba_matrix(&x_test)?;
+                let y = y_test.as_slice().unwrap_or(&[]);
+                let m = MulticlassMetrics::compute(y, p.view())?;
+                let metrics = finite_metrics(m.named().to_vec())?;
+                // The score profile holds the probability of the predicted
+                // class (the model's confidence); ROC and calibration curves
+                // are binary, so the evaluation artifact is skipped and the
+                // confusion matrix logged instead.
+                let train_p = fit.model.predict_proba_matrix(&x_train)?;
+                let confidence = train_p
+                    .rows()
+                    .into_iter()
+                    .map(|r| r.iter().copied().fold(0.0, f64::max))
+                    .collect();
+                tracing::info!(
+                    classes = classes.len(),
+                    "multiclass target: no ROC/calibration evaluation, confusion matrix logged"
+                );
+                let confusion = serde_json::json!({
+                    "classes": classes,
+                    "confusion": m.confusion,
+                    "note": "rows are true classes, columns predicted classes; ROC and calibration curves are binary-only",
+                });
+                (metrics, None, confidence, Some(confusion))
+            }
+            _ => {
+                let test_scores = fit.model.predict(&x_test)?;
+                let metrics = evaluate(&task, &y_test, &test_scores, self.threshold)?;
+                let evaluation = match task {
+                    Task::BinaryClassification { .. } => Some(evaluation(&y_test, &test_scores)?),
+                    _ => None,
+                };
+                (metrics, evaluation, fit.model.predict(&x_train)?, None)
+            }
         };
         Ok(Fitted {
+            confusion,
             features,
             fit,
             task,
@@ -454,6 +507,7 @@ impl Trainer {
             metrics,
             train_scores,
             evaluation,
+            confusion,
             train,
             test,
             split,
@@ -506,6 +560,11 @@ impl Trainer {
         run.log_artifact(SPEC_ARTIFACT, &spec_json)?;
         if let Some(evaluation) = &evaluation {
             run.log_artifact(EVALUATION_ARTIFACT, &evaluation.to_json()?)?;
+        }
+        if let Some(confusion) = &confusion {
+            let bytes = serde_json::to_vec_pretty(confusion)
+                .map_err(|e| invalid("confusion matrix", e.to_string()))?;
+            run.log_artifact(CONFUSION_ARTIFACT, &bytes)?;
         }
 
         // Profiles: raw input columns of the training rows, and the
@@ -607,6 +666,59 @@ pub(crate) fn metric_names(task: &Task) -> &'static [&'static str] {
             "f1",
         ],
         Task::Regression => &["rmse", "mae", "r2"],
+        Task::Multiclass { .. } => &[
+            "accuracy",
+            "macro_precision",
+            "macro_recall",
+            "macro_f1",
+            "weighted_precision",
+            "weighted_recall",
+            "weighted_f1",
+            "log_loss",
+        ],
+    }
+}
+
+/// Fills a multiclass task's classes from the fitted target.
+pub(crate) fn with_classes(task: Task, features: &FittedFeatures) -> Task {
+    match (task, features.classes()) {
+        (Task::Multiclass { .. }, Some(classes)) => Task::Multiclass {
+            classes: classes.to_vec(),
+        },
+        (task, _) => task,
+    }
+}
+
+/// Fits the learner for the task: multiclass targets go through
+/// [`LearnerConfig::fit_multiclass`].
+pub(crate) fn fit_task(
+    learner: &LearnerConfig,
+    task: &Task,
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    seed: Seed,
+) -> Result<FitOutput> {
+    match task {
+        Task::Multiclass { classes } => learner.fit_multiclass(x, y, classes.len(), seed),
+        _ => learner.fit(x, y, seed),
+    }
+}
+
+/// Test metrics of a fitted model for the task (multiclass included).
+pub(crate) fn evaluate_model(
+    task: &Task,
+    model: &InferenceModel,
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    threshold: f64,
+) -> Result<BTreeMap<String, f64>> {
+    match task {
+        Task::Multiclass { .. } => {
+            let p = model.predict_proba_matrix(x)?;
+            let m = MulticlassMetrics::compute(y.as_slice().unwrap_or(&[]), p.view())?;
+            finite_metrics(m.named().to_vec())
+        }
+        _ => evaluate(task, y, &model.predict(x)?, threshold),
     }
 }
 
@@ -656,7 +768,17 @@ pub(crate) fn evaluate(
             let m = RegressionMetrics::compute(y, p)?;
             vec![("rmse", m.rmse), ("mae", m.mae), ("r2", m.r2)]
         }
+        Task::Multiclass { .. } => {
+            return Err(invalid(
+                "task",
+                "multiclass metrics need class probabilities (evaluate_model)",
+            ));
+        }
     };
+    finite_metrics(pairs)
+}
+
+fn finite_metrics(pairs: Vec<(&str, f64)>) -> Result<BTreeMap<String, f64>> {
     let mut out = BTreeMap::new();
     for (k, v) in pairs {
         if !v.is_finite() {

@@ -35,8 +35,9 @@ pub struct TrainArgs {
     /// The column to predict.
     #[arg(long)]
     pub target: String,
-    /// The positive label (classification); omit for a numeric regression
-    /// target.
+    /// The positive label (binary classification); omit for a numeric
+    /// regression target, or for multiclass on a text target with more
+    /// than two labels (logreg and rf).
     #[arg(long)]
     pub positive: Option<String>,
     /// The learner: logreg, tree, rf or linear (mlp needs the `burn`

@@ -61,6 +61,12 @@ enum FittedTarget {
         column: String,
         positive: Option<f64>,
     },
+    /// A categorical column with `k >= 2` classes (sorted, distinct): the
+    /// target is the class index.
+    Classes {
+        column: String,
+        classes: Vec<String>,
+    },
 }
 
 /// What is persisted. Everything else is rebuilt from it by `compile`, which
@@ -272,6 +278,7 @@ impl FeatureSpec {
         }
         let target = match &self.target {
             None => None,
+            Some(t) if t.multiclass => Some(fit_classes(&t.column, frame)?),
             Some(t) => Some(fit_target(&t.column, t.positive.as_deref(), frame)?),
         };
         let repr = FittedRepr {
@@ -337,9 +344,47 @@ fn fit_target(column: &str, positive: Option<&str>, frame: &Frame) -> Result<Fit
     }
 }
 
+fn fit_classes(column: &str, frame: &Frame) -> Result<FittedTarget> {
+    let col = frame.column(column).map_err(|_| {
+        Error::InvalidSpec(format!(
+            "target column `{column}` is not in the training frame"
+        ))
+    })?;
+    let Column::Categorical(c) = col else {
+        return Err(Error::InvalidSpec(format!(
+            "target `{column}`: a multiclass target must be a text column"
+        )));
+    };
+    let mut classes: Vec<String> = c
+        .dictionary()
+        .iter()
+        .zip(c.counts())
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, _)| s.to_owned())
+        .collect();
+    classes.sort();
+    if classes.len() < 2 {
+        return Err(Error::InvalidSpec(format!(
+            "target `{column}`: multiclass needs at least 2 classes in the training rows, found {}",
+            classes.len()
+        )));
+    }
+    Ok(FittedTarget::Classes {
+        column: column.to_owned(),
+        classes,
+    })
+}
+
 /// Resolves names to positions, lays out the outputs and checks every
 /// invariant the transforms rely on.
 fn compile(repr: FittedRepr) -> std::result::Result<FittedFeatures, String> {
+    if let Some(FittedTarget::Classes { column, classes }) = &repr.target
+        && (classes.len() < 2 || classes.windows(2).any(|w| w[0] >= w[1]))
+    {
+        return Err(format!(
+            "target `{column}`: classes must be at least 2, sorted and distinct"
+        ));
+    }
     let mut positions: HashMap<&str, (usize, ColumnType)> = HashMap::new();
     for (i, f) in repr.inputs.iter().enumerate() {
         if positions.insert(&f.name, (i, f.column_type)).is_some() {
@@ -482,6 +527,16 @@ impl FittedFeatures {
     /// [`transform_row`]: FittedFeatures::transform_row
     pub fn input_columns(&self) -> &[Field] {
         &self.repr.inputs
+    }
+
+    /// The classes of a multiclass target, sorted: the target of a row is
+    /// the index of its label here. `None` for binary, regression or no
+    /// target.
+    pub fn classes(&self) -> Option<&[String]> {
+        match &self.repr.target {
+            Some(FittedTarget::Classes { classes, .. }) => Some(classes),
+            _ => None,
+        }
     }
 
     /// The spec this was fitted from.
@@ -821,9 +876,11 @@ impl FittedFeatures {
     }
 
     /// The target of every row: 1.0 for the positive label and 0.0 otherwise
-    /// (classification), or the value itself (regression).
+    /// (classification), the class index into [`classes`](Self::classes)
+    /// (multiclass), or the value itself (regression).
     ///
-    /// A missing target is [`Error::MissingTarget`] naming the row; a spec
+    /// A missing target is [`Error::MissingTarget`] naming the row, a
+    /// multiclass label not seen at fit [`Error::UnknownTargetClass`]; a spec
     /// without a target is [`Error::InvalidSpec`].
     pub fn target(&self, frame: &Frame) -> Result<Array1<f64>> {
         let missing = |column: &str, row: usize| Error::MissingTarget {
@@ -845,6 +902,36 @@ impl FittedFeatures {
                     } else {
                         0.0
                     });
+                }
+                Ok(Array1::from(y))
+            }
+            Some(FittedTarget::Classes { column, classes }) => {
+                let col = frame.categorical(column)?;
+                // Dictionary code -> class index, resolved once per frame.
+                let index: Vec<Option<usize>> = col
+                    .dictionary()
+                    .iter()
+                    .map(|s| classes.binary_search_by(|c| c.as_str().cmp(s)).ok())
+                    .collect();
+                let mut y = Vec::with_capacity(col.len());
+                for (row, &code) in col.codes().iter().enumerate() {
+                    if code == MISSING_CODE {
+                        return Err(missing(column, row));
+                    }
+                    match index.get(code as usize).copied().flatten() {
+                        Some(k) => y.push(k as f64),
+                        None => {
+                            return Err(Error::UnknownTargetClass {
+                                column: column.clone(),
+                                value: col
+                                    .dictionary()
+                                    .get(code as usize)
+                                    .map(str::to_owned)
+                                    .unwrap_or_default(),
+                                row,
+                            });
+                        }
+                    }
                 }
                 Ok(Array1::from(y))
             }

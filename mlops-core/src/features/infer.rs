@@ -13,8 +13,9 @@ impl FeatureSpec {
     ///   which includes one distinct value per row) and all-missing columns
     ///   are listed in [`FeatureSpec::excluded`] instead;
     /// - `target` is the target, never an input; `positive` names its
-    ///   positive label (required for a categorical target; absent means
-    ///   regression on a numeric one).
+    ///   positive label (required for a categorical target with two labels;
+    ///   absent means multiclass on a categorical target with more than two
+    ///   labels and regression on a numeric one).
     ///
     /// ```
     /// use mlops_core::data::Frame;
@@ -34,9 +35,15 @@ impl FeatureSpec {
         let mut spec = FeatureSpec::new().target(match positive {
             Some(p) => Target::classification(target, p),
             None if target_col.as_categorical().is_some() => {
-                return Err(Error::InvalidSpec(format!(
-                    "target `{target}` is categorical: name its positive label"
-                )));
+                let distinct = target_col
+                    .as_categorical()
+                    .map_or(0, |c| c.counts().iter().filter(|&&n| n > 0).count());
+                if distinct <= 2 {
+                    return Err(Error::InvalidSpec(format!(
+                        "target `{target}` is categorical with {distinct} labels: name its positive label"
+                    )));
+                }
+                Target::multiclass(target)
             }
             None => Target::regression(target),
         });
@@ -138,5 +145,69 @@ mod tests {
         assert!(err.to_string().contains("positive label"), "{err}");
         let err = FeatureSpec::infer(&frame, "nope", None).unwrap_err();
         assert!(err.to_string().contains("`nope`"), "{err}");
+    }
+
+    #[test]
+    fn text_target_with_three_labels_is_multiclass() {
+        let frame = |labels: [&str; 6]| {
+            Frame::new(vec![
+                (
+                    "x".into(),
+                    Column::Numeric(NumericColumn::from_options(
+                        [1.0, 2.0, 3.0, 4.0, 5.0, 6.0].map(Some),
+                    )),
+                ),
+                (
+                    "y".into(),
+                    Column::Categorical(CategoricalColumn::from_options(labels.map(Some))),
+                ),
+            ])
+            .unwrap()
+        };
+        let train = frame(["b", "c", "a", "c", "b", "a"]);
+        let spec = FeatureSpec::infer(&train, "y", None).unwrap();
+        assert_eq!(spec.target, Some(Target::multiclass("y")));
+        let fitted = spec.fit(&train).unwrap();
+        assert_eq!(fitted.classes().unwrap(), ["a", "b", "c"]);
+        assert_eq!(
+            fitted.target(&train).unwrap().to_vec(),
+            [1.0, 2.0, 0.0, 2.0, 1.0, 0.0]
+        );
+        // A label unseen at fit is a typed error naming value and row.
+        let err = fitted
+            .target(&frame(["a", "b", "c", "d", "a", "a"]))
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::UnknownTargetClass { column, value, row: 3 } if column == "y" && value == "d"),
+            "{err}"
+        );
+        // Two labels still need a positive label.
+        let err =
+            FeatureSpec::infer(&frame(["a", "b", "a", "b", "a", "b"]), "y", None).unwrap_err();
+        assert!(err.to_string().contains("positive label"), "{err}");
+        // A positive label keeps it binary.
+        let spec = FeatureSpec::infer(&train, "y", Some("a")).unwrap();
+        assert!(!spec.target.as_ref().unwrap().multiclass);
+        assert!(spec.fit(&train).unwrap().classes().is_none());
+    }
+
+    #[test]
+    fn multiclass_flag_is_backward_compatible() {
+        // Old specs (no `multiclass` field) still load, and a binary target
+        // does not write the field, so its serialized bytes are unchanged.
+        let old = r#"{"column":"churn","positive":"yes"}"#;
+        let t: Target = serde_json::from_str(old).unwrap();
+        assert_eq!(t, Target::classification("churn", "yes"));
+        assert_eq!(serde_json::to_string(&t).unwrap(), old);
+        let m = Target::multiclass("plan");
+        let text = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<Target>(&text).unwrap(), m);
+        let bad = FeatureSpec::new()
+            .numeric(crate::features::NumericFeature::new("x"))
+            .target(Target {
+                positive: Some("a".into()),
+                ..Target::multiclass("y")
+            });
+        assert!(bad.validate().is_err());
     }
 }

@@ -474,6 +474,16 @@ pub struct Target {
     /// column it is parsed as a number.
     #[serde(default)]
     pub positive: Option<String>,
+    /// Multiclass classification on a categorical column: the classes are
+    /// the labels seen at fit, sorted, and the target of a row is the index
+    /// of its label. Excludes `positive`. Written only when set, so binary
+    /// and regression specs (and the packages holding them) keep their bytes.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub multiclass: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Target {
@@ -482,6 +492,17 @@ impl Target {
         Self {
             column: column.into(),
             positive: Some(positive.into()),
+            multiclass: false,
+        }
+    }
+
+    /// Multiclass classification on a categorical column: one class per
+    /// training label (sorted), targets are class indices `0..k`.
+    pub fn multiclass(column: impl Into<String>) -> Self {
+        Self {
+            column: column.into(),
+            positive: None,
+            multiclass: true,
         }
     }
 
@@ -490,6 +511,7 @@ impl Target {
         Self {
             column: column.into(),
             positive: None,
+            multiclass: false,
         }
     }
 }
@@ -747,6 +769,15 @@ impl FeatureSpec {
             && t.column.is_empty()
         {
             return Err(Error::InvalidSpec("the target column name is empty".into()));
+        }
+        if let Some(t) = &self.target
+            && t.multiclass
+            && t.positive.is_some()
+        {
+            return Err(Error::InvalidSpec(format!(
+                "target `{}`: a multiclass target has no positive label",
+                t.column
+            )));
         }
         Ok(())
     }

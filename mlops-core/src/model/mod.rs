@@ -8,22 +8,30 @@
 //! - [`LinearModel`]: `link(w · x + b)` with an identity or logistic link.
 //! - [`TreeEnsemble`]: decision trees flattened into one node vector, outputs
 //!   averaged over trees (a random forest, or one tree).
+//! - [`SoftmaxModel`]: `softmax(W x + b)` over `k` classes (multinomial
+//!   logistic regression).
+//! - [`ClassTreeEnsemble`]: trees whose leaves hold `k` class probabilities,
+//!   averaged over trees (multiclass tree or forest).
 //! - [`DenseMlp`]: dense layers with ReLU between them and a logistic or
 //!   identity output; prediction allocates nothing.
 //! - [`ModelPackage`]: the deployable artifact (features, model, profiles,
 //!   metadata and lineage) in a checksummed, versioned container;
 //!   [`load_registered`] reads one through the registry.
 
+mod class_trees;
 mod linear;
 mod mlp;
 pub mod package;
+mod softmax;
 mod tree;
 
+pub use class_trees::ClassTreeEnsemble;
 pub use linear::{LinearModel, Link};
 pub use mlp::{DenseLayer, DenseMlp, MAX_HIDDEN_WIDTH, MAX_LAYERS, MAX_PARAMETERS};
 pub use package::{
     InputSignature, Lineage, ModelPackage, PackageBuilder, PackageMeta, Task, load_registered,
 };
+pub use softmax::SoftmaxModel;
 pub use tree::{LEAF, SplitRule, TreeEnsemble, TreeNode};
 
 use ndarray::{Array1, Array2};
@@ -34,8 +42,13 @@ use crate::{Error, Result};
 
 /// A fitted model ready for prediction.
 ///
-/// The output is the positive-class probability for binary classifiers and
-/// the predicted value for regressors.
+/// Single-output models ([`n_outputs`](Self::n_outputs) = 1) give the
+/// positive-class probability for binary classifiers and the predicted value
+/// for regressors ([`predict_proba_row`](Self::predict_proba_row),
+/// [`predict`](Self::predict)). Multiclass models give `k` class
+/// probabilities per row ([`predict_proba_into`](Self::predict_proba_into),
+/// [`predict_proba_matrix`](Self::predict_proba_matrix)); the single-output
+/// calls refuse them with [`Error::OutputCount`] rather than guess.
 ///
 /// ```
 /// use mlops_core::model::{InferenceModel, LinearModel, Link};
@@ -55,6 +68,10 @@ pub enum InferenceModel {
     Trees(TreeEnsemble),
     /// A dense multi-layer perceptron.
     Mlp(DenseMlp),
+    /// A multinomial (softmax) linear model: `k` class probabilities.
+    Softmax(SoftmaxModel),
+    /// Trees whose leaves hold `k` class probabilities.
+    ClassTrees(ClassTreeEnsemble),
 }
 
 impl InferenceModel {
@@ -64,19 +81,87 @@ impl InferenceModel {
             InferenceModel::Linear(m) => m.n_features(),
             InferenceModel::Trees(m) => m.n_features(),
             InferenceModel::Mlp(m) => m.n_features(),
+            InferenceModel::Softmax(m) => m.n_features(),
+            InferenceModel::ClassTrees(m) => m.n_features(),
+        }
+    }
+
+    /// Outputs per row: 1 (binary probability or regression value) or the
+    /// number of classes `k` of a multiclass model.
+    pub fn n_outputs(&self) -> usize {
+        match self {
+            InferenceModel::Linear(_) | InferenceModel::Trees(_) | InferenceModel::Mlp(_) => 1,
+            InferenceModel::Softmax(m) => m.n_classes(),
+            InferenceModel::ClassTrees(m) => m.n_classes(),
         }
     }
 
     /// The prediction for one row (positive-class probability or value).
-    /// The row must have [`n_features`](Self::n_features) finite values.
+    /// The row must have [`n_features`](Self::n_features) finite values; a
+    /// multiclass model is [`Error::OutputCount`].
     pub fn predict_proba_row(&self, row: &[f64]) -> Result<f64> {
+        self.check_single()?;
         check_row(row, self.n_features(), 0)?;
         Ok(self.predict_checked(row))
     }
 
-    /// Predictions for every row of `x`. Tree ensembles score blocks of
-    /// rows tree by tree on every core (same scores as row by row).
+    /// Every output for one row into `out`, which must hold
+    /// [`n_outputs`](Self::n_outputs) values: the `k` class probabilities
+    /// of a multiclass model (summing to 1), or the one value of the
+    /// single-output models (as [`predict_proba_row`](Self::predict_proba_row)).
+    /// Allocates nothing.
+    ///
+    /// ```
+    /// use mlops_core::model::{InferenceModel, SoftmaxModel};
+    ///
+    /// let m = InferenceModel::Softmax(SoftmaxModel::new(1, vec![1.0, 0.0, -1.0], vec![0.0; 3])?);
+    /// let mut p = vec![0.0; m.n_outputs()];
+    /// m.predict_proba_into(&[3.0], &mut p)?;
+    /// assert_eq!(p.len(), 3);
+    /// assert!(p[0] > p[1] && p[1] > p[2]);
+    /// # Ok::<(), mlops_core::Error>(())
+    /// ```
+    pub fn predict_proba_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        check_row(row, self.n_features(), 0)?;
+        check_out(out, self.n_outputs())?;
+        self.predict_into_checked(row, out);
+        Ok(())
+    }
+
+    /// Every output for every row of `x`: an `n x n_outputs` matrix (class
+    /// probabilities in class order for a multiclass model).
+    pub fn predict_proba_matrix(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        if x.ncols() != self.n_features() {
+            return Err(Error::FeatureCount {
+                expected: self.n_features(),
+                found: x.ncols(),
+            });
+        }
+        let mut out = Array2::zeros((x.nrows(), self.n_outputs()));
+        let mut buf = vec![0.0; x.ncols()];
+        for (i, (row, mut o)) in x.rows().into_iter().zip(out.rows_mut()).enumerate() {
+            for (b, v) in buf.iter_mut().zip(row.iter()) {
+                *b = *v;
+            }
+            check_row(&buf, self.n_features(), i)?;
+            match o.as_slice_mut() {
+                Some(o) => self.predict_into_checked(&buf, o),
+                None => {
+                    return Err(Error::InvalidModel {
+                        model: "output matrix",
+                        reason: "not contiguous".into(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Predictions for every row of `x` (single-output models; a multiclass
+    /// model is [`Error::OutputCount`]). Tree ensembles score blocks of rows
+    /// tree by tree on every core (same scores as row by row).
     pub fn predict(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
+        self.check_single()?;
         if x.ncols() != self.n_features() {
             return Err(Error::FeatureCount {
                 expected: self.n_features(),
@@ -108,10 +193,12 @@ impl InferenceModel {
     /// [`n_features`](Self::n_features) values per row) into `out`, on the
     /// calling thread; a batch scorer's inner loop.
     ///
-    /// Errors: `rows.len() != out.len() * n_features` ([`Error::Shape`]) or
+    /// Errors: a multiclass model ([`Error::OutputCount`]), `rows.len() !=
+    /// out.len() * n_features` ([`Error::Shape`]) or
     /// a non-finite value ([`Error::NonFiniteInput`] with the row's index in
     /// `out`).
     pub fn predict_rows(&self, rows: &[f64], out: &mut [f64]) -> Result<()> {
+        self.check_single()?;
         check_rows(rows, self.n_features(), out.len())?;
         self.predict_rows_checked(rows, out);
         Ok(())
@@ -129,13 +216,46 @@ impl InferenceModel {
         }
     }
 
+    fn check_single(&self) -> Result<()> {
+        match self.n_outputs() {
+            1 => Ok(()),
+            k => Err(Error::OutputCount {
+                expected: k,
+                found: 1,
+            }),
+        }
+    }
+
+    /// The single output; callers ran [`check_single`](Self::check_single).
     fn predict_checked(&self, row: &[f64]) -> f64 {
         match self {
             InferenceModel::Linear(m) => m.predict_checked(row),
             InferenceModel::Trees(m) => m.predict_checked(row),
             InferenceModel::Mlp(m) => m.predict_checked(row),
+            // Unreachable behind `check_single`; NaN rather than a panic.
+            InferenceModel::Softmax(_) | InferenceModel::ClassTrees(_) => f64::NAN,
         }
     }
+
+    /// Every output; `out` has `n_outputs()` values.
+    fn predict_into_checked(&self, row: &[f64], out: &mut [f64]) {
+        match self {
+            InferenceModel::Softmax(m) => m.predict_checked(row, out),
+            InferenceModel::ClassTrees(m) => m.predict_checked(row, out),
+            _ => out[0] = self.predict_checked(row),
+        }
+    }
+}
+
+/// Output buffer length check shared by the multi-output models.
+fn check_out(out: &[f64], expected: usize) -> Result<()> {
+    if out.len() != expected {
+        return Err(Error::OutputCount {
+            expected,
+            found: out.len(),
+        });
+    }
+    Ok(())
 }
 
 /// Length and finiteness check shared by every model.

@@ -34,7 +34,7 @@ pub use registered::load_registered;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ndarray::Array1;
+use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::InferenceModel;
@@ -56,6 +56,13 @@ pub enum Task {
     },
     /// Regression: the model outputs the value.
     Regression,
+    /// Multiclass classification: the model outputs one probability per
+    /// class, in the order of `classes` (sorted training labels).
+    Multiclass {
+        /// The class labels, sorted; output `i` is the probability of
+        /// `classes[i]`.
+        classes: Vec<String>,
+    },
 }
 
 /// Where a package came from.
@@ -317,10 +324,28 @@ impl ModelPackage {
         self.digest
     }
 
-    /// Scores a frame of raw inputs: features, then the model.
+    /// Scores a frame of raw inputs: features, then the model
+    /// (single-output models; see [`predict_proba_frame`](Self::predict_proba_frame)
+    /// for multiclass).
     pub fn predict_frame(&self, frame: &Frame) -> Result<Array1<f64>> {
         let x = self.payload.features.transform(frame)?;
         self.payload.model.predict(&x)
+    }
+
+    /// Every model output for a frame of raw inputs: `rows x n_outputs`
+    /// (class probabilities in the order of [`classes`](Self::classes) for a
+    /// multiclass model, one column otherwise).
+    pub fn predict_proba_frame(&self, frame: &Frame) -> Result<Array2<f64>> {
+        let x = self.payload.features.transform(frame)?;
+        self.payload.model.predict_proba_matrix(&x)
+    }
+
+    /// The class labels of a multiclass package, in output order.
+    pub fn classes(&self) -> Option<&[String]> {
+        match &self.payload.meta.task {
+            Task::Multiclass { classes } => Some(classes),
+            _ => None,
+        }
     }
 
     /// The container bytes (header, provenance and payload).
@@ -415,6 +440,34 @@ fn validate(p: &Payload) -> Result<()> {
         if positive_label.is_empty() {
             return bad("the positive label is empty".into());
         }
+    }
+    match &p.meta.task {
+        Task::Multiclass { classes } => {
+            if p.model.n_outputs() != classes.len() {
+                return bad(format!(
+                    "the task has {} classes but the model has {} outputs",
+                    classes.len(),
+                    p.model.n_outputs()
+                ));
+            }
+            if p.features
+                .classes()
+                .is_some_and(|c| c != classes.as_slice())
+            {
+                return bad("the task's classes differ from the fitted target's".into());
+            }
+            if classes.len() < 2 || classes.windows(2).any(|w| w[0] >= w[1]) {
+                return bad("classes must be at least 2, sorted and distinct".into());
+            }
+        }
+        _ if p.model.n_outputs() != 1 => {
+            return bad(format!(
+                "a {} model has {} outputs; only a multiclass task has more than 1",
+                p.meta.learner,
+                p.model.n_outputs()
+            ));
+        }
+        _ => {}
     }
     if let Some(profile) = &p.profile
         && let Some(col) = profile

@@ -242,6 +242,12 @@ pub struct BatchScorer {
 impl BatchScorer {
     /// A scorer for `package` with `config` (checked here).
     pub fn new(package: &ModelPackage, config: BatchConfig) -> Result<Self> {
+        if let Some(classes) = package.classes() {
+            return Err(Error::MulticlassUnsupported {
+                model: package.meta().name.clone(),
+                classes: classes.len(),
+            });
+        }
         let threshold = match package.meta().task {
             Task::BinaryClassification { .. } => Some(package.threshold()),
             _ => None,

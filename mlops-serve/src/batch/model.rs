@@ -26,6 +26,12 @@ impl Model {
         threshold: Option<f64>,
         profile: Option<Profile>,
     ) -> Result<Self> {
+        if model.n_outputs() != 1 {
+            return Err(Error::MulticlassUnsupported {
+                model: "batch".into(),
+                classes: model.n_outputs(),
+            });
+        }
         if model.n_features() != features.n_outputs() {
             return Err(Error::Core(mlops_core::Error::FeatureCount {
                 expected: model.n_features(),

@@ -7,14 +7,18 @@
 //! hold the positive-class share of their bootstrap weight and the forest
 //! averages them, as scikit-learn's `predict_proba`.
 
-use mlops_core::model::{InferenceModel, SplitRule, TreeEnsemble};
+use mlops_core::model::{ClassTreeEnsemble, InferenceModel, SplitRule, TreeEnsemble};
 use mlops_core::seed::Seed;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::histogram_tree::{Bins, Growth, Node, code, grow};
-use super::{FittedModel, Learner, SplitCriterion, TreeParams, binary_labels, check_x, check_xy};
+use super::histogram_tree::{Bins, ClassTree, Growth, Node, code, grow, grow_classes};
+use super::multinomial::class_labels;
+use super::{
+    FittedModel, Learner, MulticlassLearner, SplitCriterion, TreeParams, binary_labels, check_x,
+    check_xy,
+};
 use crate::error::invalid;
 use crate::{Error, Result};
 
@@ -241,6 +245,175 @@ impl FittedModel for FittedForest {
             SplitRule::LessOrEqual,
             roots,
             nodes,
+        )?))
+    }
+}
+
+/// A fitted multiclass random forest: histogram trees whose leaves hold
+/// class distributions, averaged over the trees.
+#[derive(Debug)]
+pub struct FittedClassForest {
+    trees: Vec<ClassTree>,
+    cuts: Vec<Vec<f64>>,
+    n_classes: usize,
+}
+
+impl FittedClassForest {
+    /// Number of trees.
+    pub fn n_trees(&self) -> usize {
+        self.trees.len()
+    }
+
+    /// Number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+}
+
+impl MulticlassLearner for ValidForestParams {
+    type FittedMulti = FittedClassForest;
+
+    /// Tree `i` is seeded from `seed.derive_index("tree", i)` as in the
+    /// binary forest, so the result does not depend on the thread count.
+    fn fit_multiclass(
+        &self,
+        x: &Array2<f64>,
+        y: &Array1<f64>,
+        n_classes: usize,
+        seed: Seed,
+    ) -> Result<FittedClassForest> {
+        check_xy(x, y)?;
+        if n_classes > usize::from(u8::MAX) {
+            return Err(Error::InvalidTarget(format!(
+                "{n_classes} classes; the forest supports at most 255"
+            )));
+        }
+        let (labels, _) = class_labels(y, n_classes)?;
+        let labels: Vec<u8> = labels.iter().map(|&c| c as u8).collect();
+        let p = &self.0;
+        if let Some(m) = p.max_features
+            && m > x.ncols()
+        {
+            return Err(invalid(
+                "max_features",
+                format!("{m} exceeds the {} features", x.ncols()),
+            ));
+        }
+        if x.nrows() >= (u32::MAX / 2) as usize {
+            return Err(Error::Shape(format!(
+                "{} rows is too many for one forest",
+                x.nrows()
+            )));
+        }
+        let _span = tracing::debug_span!(
+            "fit",
+            learner = "rf",
+            classes = n_classes,
+            rows = x.nrows(),
+            trees = p.n_trees
+        )
+        .entered();
+        let growth = Growth {
+            max_depth: p.tree.max_depth,
+            min_samples_split: p.tree.min_samples_split,
+            min_samples_leaf: p.tree.min_samples_leaf,
+            max_features: p
+                .max_features
+                .unwrap_or_else(|| ((x.ncols() as f64).sqrt().floor() as usize).max(1)),
+            criterion: p.tree.criterion,
+        };
+        let bins = Bins::new(x.view());
+        let trees = (0..u64::from(p.n_trees))
+            .into_par_iter()
+            .map(|i| {
+                grow_classes(
+                    &bins,
+                    &labels,
+                    n_classes,
+                    growth,
+                    &mut seed.derive_index("tree", i).rng(),
+                )
+            })
+            .collect();
+        Ok(FittedClassForest {
+            trees,
+            cuts: bins.cuts().to_vec(),
+            n_classes,
+        })
+    }
+}
+
+impl FittedModel for FittedClassForest {
+    /// A multiclass model has no single output: [`mlops_core::Error::OutputCount`].
+    fn predict_native(&self, _x: &Array2<f64>) -> Result<Array1<f64>> {
+        Err(Error::Core(mlops_core::Error::OutputCount {
+            expected: self.n_classes,
+            found: 1,
+        }))
+    }
+
+    /// Mean leaf distribution over the trees, walking the binned trees.
+    fn predict_proba_native(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        check_x(x, self.cuts.len())?;
+        let k = self.n_classes;
+        let mut out = Array2::zeros((x.nrows(), k));
+        let mut codes = vec![0u8; self.cuts.len()];
+        for (row, mut o) in x.rows().into_iter().zip(out.rows_mut()) {
+            for ((c, cuts), &v) in codes.iter_mut().zip(&self.cuts).zip(row) {
+                *c = code(cuts, v);
+            }
+            for tree in &self.trees {
+                let mut node = tree.nodes.first().ok_or_else(|| conversion("empty tree"))?;
+                while node.left != mlops_core::model::LEAF {
+                    let next = if codes[node.feature as usize] <= node.bin {
+                        node.left
+                    } else {
+                        node.right
+                    };
+                    node = tree
+                        .nodes
+                        .get(next as usize)
+                        .ok_or_else(|| conversion("child out of range"))?;
+                }
+                let at = node.value as usize * k;
+                let leaf = tree
+                    .leaves
+                    .get(at..at + k)
+                    .ok_or_else(|| conversion("leaf out of range"))?;
+                for (o, v) in o.iter_mut().zip(leaf) {
+                    *o += v;
+                }
+            }
+            o.mapv_inplace(|v| v / self.trees.len() as f64);
+        }
+        Ok(out)
+    }
+
+    fn to_inference(&self) -> Result<InferenceModel> {
+        let total: usize = self.trees.iter().map(|t| t.nodes.len()).sum();
+        let mut nodes = Vec::with_capacity(total);
+        let mut roots = Vec::with_capacity(self.trees.len());
+        let mut table = Vec::new();
+        for tree in &self.trees {
+            let offset = u32::try_from(nodes.len()).map_err(|_| conversion("too many nodes"))?;
+            let leaf_offset = (table.len() / self.n_classes) as f64;
+            roots.push(offset);
+            for node in &tree.nodes {
+                let mut converted = node
+                    .to_tree_node(&self.cuts, offset)
+                    .ok_or_else(|| conversion("node index or bin out of range"))?;
+                if converted.is_leaf() {
+                    converted.value += leaf_offset;
+                }
+                nodes.push(converted);
+            }
+            table.extend_from_slice(&tree.leaves);
+        }
+        let trees = TreeEnsemble::new(self.cuts.len(), SplitRule::LessOrEqual, roots, nodes)?;
+        Ok(InferenceModel::ClassTrees(ClassTreeEnsemble::new(
+            trees,
+            self.n_classes,
+            table,
         )?))
     }
 }

@@ -32,6 +32,9 @@ use rayon::prelude::*;
 
 use super::SplitCriterion;
 
+mod classes;
+pub(super) use classes::{ClassTree, grow_classes};
+
 /// Largest number of bins per feature (codes fit a `u8`).
 const MAX_BINS: usize = 256;
 

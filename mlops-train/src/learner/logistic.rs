@@ -63,11 +63,11 @@ pub enum ClassWeight {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticParams {
-    l2: f64,
-    class_weight: ClassWeight,
-    max_iter: u64,
-    gradient_tolerance: f64,
-    fit_intercept: bool,
+    pub(super) l2: f64,
+    pub(super) class_weight: ClassWeight,
+    pub(super) max_iter: u64,
+    pub(super) gradient_tolerance: f64,
+    pub(super) fit_intercept: bool,
 }
 
 /// Checked logistic regression hyper-parameters; implements [`Learner`].
@@ -158,6 +158,11 @@ impl LogisticParams {
 }
 
 impl ValidLogisticParams {
+    /// The checked parameters (for the multinomial fit).
+    pub(super) fn params(&self) -> &LogisticParams {
+        &self.0
+    }
+
     /// The L2 penalty.
     pub fn l2(&self) -> f64 {
         self.0.l2
@@ -400,7 +405,7 @@ impl Learner for ValidLogisticParams {
     }
 }
 
-fn optimizer(e: argmin::core::Error) -> Error {
+pub(super) fn optimizer(e: argmin::core::Error) -> Error {
     Error::Optimizer {
         learner: "logreg",
         reason: e.to_string(),

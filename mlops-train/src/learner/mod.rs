@@ -8,7 +8,9 @@
 //!
 //! Classification targets are `0.0` / `1.0` (positive class = `1.0`);
 //! predictions are positive-class probabilities. Regression targets are any
-//! finite values.
+//! finite values. Learners that also implement [`MulticlassLearner`]
+//! (logistic regression, decision tree, random forest) fit class indices
+//! `0..k` and predict `k` class probabilities per row.
 
 mod forest;
 mod histogram_tree;
@@ -16,14 +18,16 @@ mod linear;
 mod logistic;
 #[cfg(feature = "burn")]
 mod mlp;
+mod multinomial;
 mod tree;
 
-pub use forest::{FittedForest, ForestParams, ValidForestParams};
+pub use forest::{FittedClassForest, FittedForest, ForestParams, ValidForestParams};
 pub use linear::{FittedLinear, LinearParams, ValidLinearParams};
 pub use logistic::{ClassWeight, FittedLogistic, LogisticParams, ValidLogisticParams};
 #[cfg(feature = "burn")]
 pub use mlp::{EpochStats, FittedMlp, MlpParams, MlpTask, ValidMlpParams};
-pub use tree::{FittedTree, SplitCriterion, TreeParams, ValidTreeParams};
+pub use multinomial::FittedMultinomial;
+pub use tree::{FittedClassTree, FittedTree, SplitCriterion, TreeParams, ValidTreeParams};
 
 use mlops_core::model::InferenceModel;
 use mlops_core::seed::Seed;
@@ -50,8 +54,35 @@ pub trait FittedModel {
     /// learning library's own model, for checking the conversion.
     fn predict_native(&self, x: &Array2<f64>) -> Result<Array1<f64>>;
 
+    /// Every output per row (`n x k` class probabilities for a multiclass
+    /// model) computed by the learning library's own model. The default is
+    /// [`predict_native`](Self::predict_native) as one column.
+    fn predict_proba_native(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        let p = self.predict_native(x)?;
+        let n = p.len();
+        p.into_shape_with_order((n, 1))
+            .map_err(|e| Error::Shape(e.to_string()))
+    }
+
     /// The model in mlops' own inference form.
     fn to_inference(&self) -> Result<InferenceModel>;
+}
+
+/// A learner that also fits multiclass targets: class indices `0..k`, as
+/// [`FittedFeatures::target`](mlops_core::features::FittedFeatures::target)
+/// gives for a multiclass target. Every class must have training rows.
+pub trait MulticlassLearner {
+    /// The fitted multiclass model (`k` outputs per row).
+    type FittedMulti: FittedModel;
+
+    /// Fits `n_classes` classes on features `x` and class indices `y`.
+    fn fit_multiclass(
+        &self,
+        x: &Array2<f64>,
+        y: &Array1<f64>,
+        n_classes: usize,
+        seed: Seed,
+    ) -> Result<Self::FittedMulti>;
 }
 
 /// Checks that `x` and `y` agree in rows, are non-empty and finite.

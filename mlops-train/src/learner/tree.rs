@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use mlops_core::model::{InferenceModel, SplitRule, TreeEnsemble, TreeNode};
+use mlops_core::model::{ClassTreeEnsemble, InferenceModel, SplitRule, TreeEnsemble, TreeNode};
 use mlops_core::seed::Seed;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,8 @@ use smartcore::tree::decision_tree_classifier::{
     DecisionTreeClassifier, DecisionTreeClassifierParameters, SplitCriterion as SmartCriterion,
 };
 
-use super::{FittedModel, Learner, binary_labels, check_x, check_xy};
+use super::multinomial::class_labels;
+use super::{FittedModel, Learner, MulticlassLearner, binary_labels, check_x, check_xy};
 use crate::error::invalid;
 use crate::{Error, Result};
 
@@ -196,6 +197,115 @@ impl FittedModel for FittedTree {
             SplitRule::LessOrEqual,
             vec![0],
             nodes,
+        )?))
+    }
+}
+
+/// A multiclass decision tree fitted by smartcore. Leaves predict the
+/// majority class, so each row's probabilities are one-hot.
+#[derive(Debug)]
+pub struct FittedClassTree {
+    model: SmartTree,
+    n_features: usize,
+    n_classes: usize,
+}
+
+impl MulticlassLearner for ValidTreeParams {
+    type FittedMulti = FittedClassTree;
+
+    /// Deterministic, as the binary fit.
+    fn fit_multiclass(
+        &self,
+        x: &Array2<f64>,
+        y: &Array1<f64>,
+        n_classes: usize,
+        seed: Seed,
+    ) -> Result<FittedClassTree> {
+        check_xy(x, y)?;
+        let (labels, _) = class_labels(y, n_classes)?;
+        let labels: Vec<u32> = labels
+            .iter()
+            .map(|&c| u32::try_from(c).unwrap_or(u32::MAX))
+            .collect();
+        let _span = tracing::debug_span!(
+            "fit",
+            learner = "tree",
+            classes = n_classes,
+            rows = x.nrows()
+        )
+        .entered();
+        let params = DecisionTreeClassifierParameters {
+            criterion: match self.0.criterion {
+                SplitCriterion::Gini => SmartCriterion::Gini,
+                SplitCriterion::Entropy => SmartCriterion::Entropy,
+            },
+            max_depth: self.0.max_depth,
+            min_samples_leaf: self.0.min_samples_leaf,
+            min_samples_split: self.0.min_samples_split,
+            seed: Some(seed.derive("tree").value()),
+        };
+        let model =
+            SmartTree::fit(&dense(x)?, &labels, params).map_err(|source| Error::Smartcore {
+                learner: "tree",
+                stage: "fit",
+                tree: 0,
+                source,
+            })?;
+        Ok(FittedClassTree {
+            model,
+            n_features: x.ncols(),
+            n_classes,
+        })
+    }
+}
+
+impl FittedModel for FittedClassTree {
+    /// A multiclass model has no single output: [`mlops_core::Error::OutputCount`].
+    fn predict_native(&self, _x: &Array2<f64>) -> Result<Array1<f64>> {
+        Err(Error::Core(mlops_core::Error::OutputCount {
+            expected: self.n_classes,
+            found: 1,
+        }))
+    }
+
+    /// smartcore's predicted class, one-hot.
+    fn predict_proba_native(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        check_x(x, self.n_features)?;
+        let pred = self
+            .model
+            .predict(&dense(x)?)
+            .map_err(|source| Error::Smartcore {
+                learner: "tree",
+                stage: "predict",
+                tree: 0,
+                source,
+            })?;
+        let mut out = Array2::zeros((x.nrows(), self.n_classes));
+        for (mut row, c) in out.rows_mut().into_iter().zip(pred) {
+            if let Some(v) = row.get_mut(c as usize) {
+                *v = 1.0;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The tree's leaves hold class indices; the distribution table is the
+    /// `k x k` identity, so leaf `c` predicts class `c` with probability 1.
+    fn to_inference(&self) -> Result<InferenceModel> {
+        let err = |reason: String| Error::Conversion {
+            learner: "tree",
+            reason,
+        };
+        let view = tree_view(&self.model).map_err(err)?;
+        let mut nodes = Vec::new();
+        append_tree(&view, &mut nodes).map_err(err)?;
+        let trees = TreeEnsemble::new(self.n_features, SplitRule::LessOrEqual, vec![0], nodes)?;
+        let k = self.n_classes;
+        let identity = (0..k * k)
+            .map(|i| f64::from(u8::from(i / k == i % k)))
+            .collect();
+        Ok(InferenceModel::ClassTrees(ClassTreeEnsemble::new(
+            trees, k, identity,
         )?))
     }
 }

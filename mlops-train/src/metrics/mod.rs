@@ -3,15 +3,18 @@
 //! Classification functions take true labels (`0.0` / `1.0`) and scores or
 //! positive-class probabilities; regression functions take true and predicted
 //! values. Inputs of different lengths, empty inputs, non-binary labels and
-//! non-finite scores are errors.
+//! non-finite scores are errors. Multiclass functions take class indices and
+//! an `n x k` probability matrix ([`MulticlassMetrics`]).
 
 mod classification;
+mod multiclass;
 mod regression;
 
 pub use classification::{
     BinaryMetrics, CalibrationBin, ConfusionMatrix, brier, calibration_table, confusion_matrix,
     log_loss, pr_auc, roc_auc, roc_curve,
 };
+pub use multiclass::{MulticlassMetrics, argmax_rows, multiclass_confusion, multiclass_log_loss};
 pub use regression::{RegressionMetrics, mae, r2, rmse};
 
 use crate::{Error, Result};

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::invalid;
 use crate::learner::{
-    FittedModel, ForestParams, Learner, LinearParams, LogisticParams, TreeParams,
+    FittedModel, ForestParams, Learner, LinearParams, LogisticParams, MulticlassLearner, TreeParams,
 };
 use crate::{Error, Result};
 
@@ -148,6 +148,47 @@ impl LearnerConfig {
                     model: fitted.to_inference()?,
                     history: epoch_history(fitted.history()),
                 });
+            }
+        };
+        Ok(FitOutput {
+            model,
+            history: BTreeMap::new(),
+        })
+    }
+
+    /// Whether [`fit_multiclass`](Self::fit_multiclass) supports this
+    /// learner (logistic regression, decision tree, random forest).
+    pub fn supports_multiclass(&self) -> bool {
+        matches!(
+            self,
+            LearnerConfig::Logistic(_) | LearnerConfig::Tree(_) | LearnerConfig::Forest(_)
+        )
+    }
+
+    /// Fits `n_classes` classes on class indices `y` (a multiclass target)
+    /// and converts the result to inference form (`k` outputs per row).
+    pub fn fit_multiclass(
+        &self,
+        x: &Array2<f64>,
+        y: &Array1<f64>,
+        n_classes: usize,
+        seed: Seed,
+    ) -> Result<FitOutput> {
+        let model = match self {
+            LearnerConfig::Logistic(p) => {
+                convert(p.clone().check()?.fit_multiclass(x, y, n_classes, seed)?)?
+            }
+            LearnerConfig::Tree(p) => {
+                convert(p.clone().check()?.fit_multiclass(x, y, n_classes, seed)?)?
+            }
+            LearnerConfig::Forest(p) => {
+                convert(p.clone().check()?.fit_multiclass(x, y, n_classes, seed)?)?
+            }
+            _ => {
+                return Err(invalid(
+                    "model",
+                    format!("{} does not fit multiclass targets", self.name()),
+                ));
             }
         };
         Ok(FitOutput {

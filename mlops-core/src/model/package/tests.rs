@@ -503,3 +503,91 @@ proptest! {
         }
     }
 }
+
+/// Pins the digest of binary packages as written before multiclass support:
+/// adding multiclass targets, tasks and models must not change one byte of
+/// an existing binary package (the digest is BLAKE3 of the payload).
+#[test]
+fn binary_package_digests_are_pinned() {
+    // `Lineage` records the crate version, part of the payload.
+    assert_eq!(
+        env!("CARGO_PKG_VERSION"),
+        "0.1.0",
+        "re-pin after a version bump"
+    );
+    assert_eq!(
+        linear_package(1).digest().to_string(),
+        "94ea112308aa3a4735abcc94507a523707fca1ba2b2f68555ec4ed34e00da1ec",
+        "binary linear package bytes changed"
+    );
+    assert_eq!(
+        tree_package().digest().to_string(),
+        "f37b96614d64296fa1a460c21773a66e5713ce4d7527e5e7268642da4b54c848",
+        "binary tree package bytes changed"
+    );
+}
+
+#[test]
+fn multiclass_packages_round_trip_and_validate() {
+    use crate::model::SoftmaxModel;
+    let train = frame();
+    let spec = FeatureSpec::new()
+        .numeric(NumericFeature::new("tenure"))
+        .target(Target::multiclass("contract"));
+    let features = spec.fit(&train).expect("fit");
+    let classes = features.classes().expect("classes").to_vec();
+    assert_eq!(classes, ["monthly", "two-year", "yearly"]);
+    let model = InferenceModel::Softmax(
+        SoftmaxModel::new(1, vec![1.0, 0.0, -1.0], vec![0.0, 0.5, 0.0]).expect("m"),
+    );
+    let mut m = meta(&train);
+    m.task = Task::Multiclass {
+        classes: classes.clone(),
+    };
+    let package = ModelPackage::builder(m.clone(), features.clone(), model.clone())
+        .created(1)
+        .build()
+        .expect("build");
+    let back = ModelPackage::from_bytes(&package.to_bytes().expect("bytes")).expect("load");
+    assert_eq!(back.digest(), package.digest());
+    assert_eq!(back.classes().expect("classes"), classes.as_slice());
+    let inputs = train.select(&["tenure"]).expect("select");
+    let p = back.predict_proba_frame(&inputs).expect("proba");
+    assert_eq!(p.dim(), (40, 3));
+    for row in p.rows() {
+        assert!((row.sum() - 1.0).abs() < 1e-12);
+    }
+    // Single-output scoring refuses a multiclass model rather than guess.
+    assert!(matches!(
+        back.predict_frame(&inputs),
+        Err(Error::OutputCount {
+            expected: 3,
+            found: 1
+        })
+    ));
+    // Classes that disagree with the model or the fitted target are refused.
+    let mut wrong = m.clone();
+    wrong.task = Task::Multiclass {
+        classes: vec!["a".into(), "b".into(), "c".into()],
+    };
+    assert!(
+        ModelPackage::builder(wrong, features.clone(), model.clone())
+            .build()
+            .is_err()
+    );
+    let mut two = m.clone();
+    two.task = Task::Multiclass {
+        classes: classes[..2].to_vec(),
+    };
+    assert!(
+        ModelPackage::builder(two, features.clone(), model.clone())
+            .build()
+            .is_err()
+    );
+    // A binary task cannot carry a k-output model.
+    assert!(
+        ModelPackage::builder(meta(&train), features, model)
+            .build()
+            .is_err()
+    );
+}
