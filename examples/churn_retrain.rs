@@ -94,16 +94,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         .build()?;
 
     println!(
-        "{:>5} {:>6} {:>8} {:>8} {:>11} {:>7}  {:<16} {:<28} {}",
-        "month",
-        "rows",
-        "auc_live",
-        "log_loss",
-        "drift_share",
-        "drifted",
-        "trigger",
-        "action",
-        "champion"
+        "{:>5} {:>6} {:>8} {:>8} {:>11} {:>7}  {:<16} {:<28} champion",
+        "month", "rows", "auc_live", "log_loss", "drift_share", "drifted", "trigger", "action",
     );
     let mut previous = month0;
     for m in 1..args.months {
