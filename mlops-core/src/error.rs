@@ -202,6 +202,23 @@ pub enum Error {
         alias: String,
     },
 
+    /// A gate's evidence was measured against a version that no longer
+    /// holds the alias (it moved in between); evaluate again.
+    #[error(
+        "alias `{alias}` of model `{model}` is held by {}, but the evidence compares with version {evaluated}",
+        holder.map_or_else(|| "no version".to_owned(), |v| format!("version {v}"))
+    )]
+    StaleEvidence {
+        /// The model name.
+        model: String,
+        /// The alias.
+        alias: String,
+        /// The holder version the evidence was measured on.
+        evaluated: u32,
+        /// The version holding the alias now.
+        holder: Option<u32>,
+    },
+
     /// A model reference (`NAME@ALIAS` or `NAME/VERSION`) does not parse.
     #[error("invalid model reference `{input}`: {reason}")]
     InvalidModelRef {

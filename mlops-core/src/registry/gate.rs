@@ -1,12 +1,13 @@
 //! Promotion gates: a candidate version takes an alias only if it beats the
 //! current holder on named metrics by a minimum margin.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::Registry;
 use super::alias::stage_alias_move;
 use super::audit::{AuditAction, AuditEntry, append_audit, validate_actor};
-use super::version::ModelVersion;
 use crate::error::{Error, Result};
 
 /// Which way a metric improves.
@@ -93,13 +94,17 @@ impl PromotionGate {
         PromotionGateBuilder::default()
     }
 
-    /// Compares `candidate` with `holder` on every rule.
-    fn compare(&self, candidate: &ModelVersion, holder: &ModelVersion) -> Vec<MetricComparison> {
+    /// Compares `candidate`'s metrics with `holder`'s on every rule.
+    fn compare(
+        &self,
+        candidate: &BTreeMap<String, f64>,
+        holder: &BTreeMap<String, f64>,
+    ) -> Vec<MetricComparison> {
         self.rules
             .iter()
             .map(|r| {
-                let c = candidate.metrics.get(&r.metric).copied();
-                let h = holder.metrics.get(&r.metric).copied();
+                let c = candidate.get(&r.metric).copied();
+                let h = holder.get(&r.metric).copied();
                 let improvement = match (c, h, r.direction) {
                     (Some(c), Some(h), Direction::HigherIsBetter) => Some(c - h),
                     (Some(c), Some(h), Direction::LowerIsBetter) => Some(h - c),
@@ -154,6 +159,24 @@ impl MetricComparison {
     }
 }
 
+/// Metrics of a candidate and of the alias holder measured on the same
+/// data (e.g. the latest month of labelled traffic), for
+/// [`Registry::promote_on`]. The metrics registered with each version come
+/// from each version's own test set, which differ once the population
+/// drifts; this compares like with like.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GateEvidence {
+    /// What the metrics were measured on, in words (kept in the audit log).
+    pub data: String,
+    /// The holder version the `holder` metrics belong to; the gate refuses
+    /// to decide if the alias has moved since.
+    pub holder_version: u32,
+    /// The candidate's metrics on `data`.
+    pub candidate: BTreeMap<String, f64>,
+    /// The holder's metrics on `data`.
+    pub holder: BTreeMap<String, f64>,
+}
+
 /// What a gate decided; also written to the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateDecision {
@@ -189,12 +212,75 @@ impl Registry {
         gate: &PromotionGate,
         actor: &str,
     ) -> Result<GateDecision> {
+        self.decide(model, alias, candidate, gate, actor, None)
+    }
+
+    /// [`promote`](Self::promote) comparing metrics both sides scored on the
+    /// same data ([`GateEvidence`]) instead of the metrics registered with
+    /// each version. The audit entry names the data.
+    ///
+    /// Errors: [`Error::StaleEvidence`] when `alias` no longer points at
+    /// `evidence.holder_version` (nothing is written); the errors of
+    /// [`promote`](Self::promote).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use mlops_core::registry::{GateEvidence, NewVersion, PromotionGate, Registry};
+    /// use mlops_core::store::MemoryStore;
+    ///
+    /// let reg = Registry::new(Arc::new(MemoryStore::new()));
+    /// reg.create_model("churn", "")?;
+    /// let v1 = reg.register_version("churn", NewVersion::new("run1", "d1").metric("roc_auc", 0.84))?;
+    /// let v2 = reg.register_version("churn", NewVersion::new("run2", "d2").metric("roc_auc", 0.80))?;
+    /// reg.set_alias("churn", "champion", v1.version, "ci", "first")?;
+    /// let gate = PromotionGate::builder().higher_is_better("roc_auc", 0.01).build()?;
+    /// // On March's traffic v1 fell to 0.71 and v2 scores 0.79: v2 wins,
+    /// // although its registered test AUC is lower.
+    /// let evidence = GateEvidence {
+    ///     data: "2026-03 labelled traffic".into(),
+    ///     holder_version: v1.version,
+    ///     candidate: [("roc_auc".to_owned(), 0.79)].into(),
+    ///     holder: [("roc_auc".to_owned(), 0.71)].into(),
+    /// };
+    /// let d = reg.promote_on("churn", "champion", v2.version, &gate, "ci", &evidence)?;
+    /// assert!(d.promoted);
+    /// # Ok::<(), mlops_core::Error>(())
+    /// ```
+    pub fn promote_on(
+        &self,
+        model: &str,
+        alias: &str,
+        candidate: u32,
+        gate: &PromotionGate,
+        actor: &str,
+        evidence: &GateEvidence,
+    ) -> Result<GateDecision> {
+        self.decide(model, alias, candidate, gate, actor, Some(evidence))
+    }
+
+    fn decide(
+        &self,
+        model: &str,
+        alias: &str,
+        candidate: u32,
+        gate: &PromotionGate,
+        actor: &str,
+        evidence: Option<&GateEvidence>,
+    ) -> Result<GateDecision> {
         super::validate_name("alias", alias)?;
         validate_actor(actor)?;
         let decision = self.mutate(model, |m, batch, now| {
             let cand = self.get_version(model, candidate)?;
             let holder = self.find_alias(model, alias)?;
             let (promoted, comparisons, reason) = match &holder {
+                None if evidence.is_some() => {
+                    return Err(Error::StaleEvidence {
+                        model: model.to_owned(),
+                        alias: alias.to_owned(),
+                        evaluated: evidence.map_or(0, |e| e.holder_version),
+                        holder: None,
+                    });
+                }
                 None => (true, Vec::new(), format!("alias `{alias}` had no holder")),
                 Some(h) if h.version == candidate => (
                     false,
@@ -202,8 +288,23 @@ impl Registry {
                     format!("version {candidate} already holds `{alias}`"),
                 ),
                 Some(h) => {
-                    let held = self.get_version(model, h.version)?;
-                    let comparisons = gate.compare(&cand, &held);
+                    let comparisons = match evidence {
+                        None => {
+                            let held = self.get_version(model, h.version)?;
+                            gate.compare(&cand.metrics, &held.metrics)
+                        }
+                        Some(e) if e.holder_version == h.version => {
+                            gate.compare(&e.candidate, &e.holder)
+                        }
+                        Some(e) => {
+                            return Err(Error::StaleEvidence {
+                                model: model.to_owned(),
+                                alias: alias.to_owned(),
+                                evaluated: e.holder_version,
+                                holder: Some(h.version),
+                            });
+                        }
+                    };
                     let reason = verdict(&comparisons, candidate, h.version);
                     (comparisons.iter().all(|c| c.passed), comparisons, reason)
                 }
@@ -218,6 +319,9 @@ impl Registry {
                 .map(MetricComparison::describe)
                 .collect::<Vec<_>>()
                 .join("; ");
+            if let Some(e) = evidence.filter(|_| !comparisons.is_empty()) {
+                entry.details = format!("on {}: {}", e.data, entry.details);
+            }
             let audit_seq = m.audit_len + 1;
             if promoted {
                 stage_alias_move(batch, m, alias, entry, now)?;
@@ -408,6 +512,75 @@ mod tests {
             assert!(matches!(
                 reg.promote("m", "champion", 99, &gate(), "ci"),
                 Err(Error::VersionNotFound { version: 99, .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn promotion_on_shared_evidence_compares_like_with_like() {
+        for (_dir, reg) in backends() {
+            reg.create_model("m", "").expect("create");
+            let v1 = version(&reg, 0.90, Some(0.30));
+            let v2 = version(&reg, 0.80, Some(0.50));
+            reg.set_alias("m", "champion", v1, "ci", "first")
+                .expect("alias");
+            // On registered metrics v2 loses.
+            assert!(
+                !reg.promote("m", "champion", v2, &gate(), "ci")
+                    .expect("gate")
+                    .promoted
+            );
+            // On the same recent data v2 wins by both rules.
+            let metrics = |auc: f64, loss: f64| {
+                BTreeMap::from([("auc".to_owned(), auc), ("log_loss".to_owned(), loss)])
+            };
+            let evidence = GateEvidence {
+                data: "month 5".into(),
+                holder_version: v1,
+                candidate: metrics(0.78, 0.45),
+                holder: metrics(0.70, 0.52),
+            };
+            let d = reg
+                .promote_on("m", "champion", v2, &gate(), "ci", &evidence)
+                .expect("gate");
+            assert!(d.promoted, "{d:?}");
+            let imp = d.comparisons[0].improvement.expect("both");
+            assert!((imp - 0.08).abs() < 1e-12);
+            let entry = reg
+                .audit_log("m")
+                .expect("log")
+                .into_iter()
+                .find(|e| e.seq == d.audit_seq)
+                .expect("entry");
+            assert!(
+                entry.details.starts_with("on month 5: auc: candidate 0.78"),
+                "{}",
+                entry.details
+            );
+            // The alias moved to v2: evidence about v1 is stale and changes
+            // nothing.
+            let v3 = version(&reg, 0.99, Some(0.1));
+            let before = reg.audit_log("m").expect("log").len();
+            let err = reg
+                .promote_on("m", "champion", v3, &gate(), "ci", &evidence)
+                .expect_err("stale");
+            assert!(
+                matches!(
+                    err,
+                    Error::StaleEvidence {
+                        evaluated: 1,
+                        holder: Some(2),
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            assert_eq!(reg.audit_log("m").expect("log").len(), before);
+            reg.delete_alias("m", "champion", "ci", "gone")
+                .expect("delete");
+            assert!(matches!(
+                reg.promote_on("m", "champion", v3, &gate(), "ci", &evidence),
+                Err(Error::StaleEvidence { holder: None, .. })
             ));
         }
     }

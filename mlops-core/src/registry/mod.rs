@@ -63,7 +63,9 @@ mod version;
 
 pub use alias::{AliasTarget, ModelRef};
 pub use audit::{AuditAction, AuditEntry};
-pub use gate::{Direction, GateDecision, MetricComparison, PromotionGate, PromotionGateBuilder};
+pub use gate::{
+    Direction, GateDecision, GateEvidence, MetricComparison, PromotionGate, PromotionGateBuilder,
+};
 pub use model::RegisteredModel;
 pub use version::{ModelVersion, NewVersion};
 

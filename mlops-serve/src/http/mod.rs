@@ -9,9 +9,18 @@
 //! the model's monitor. Bad input gets 400 with
 //! `{"error_code": "BAD_REQUEST", "message": ...}`; a body over the limit
 //! 413; any scoring route 503 while no model is loaded.
+//!
+//! A [`ModelSlot`] serves one fixed `Predictor`, a `ModelHandle` following
+//! a registry alias, or a [`Canary`](crate::rollout::Canary)
+//! ([`ModelSlot::canary`]): each request is then scored by the side its
+//! correlation id ([`CORRELATION_HEADER`], generated when absent) routes
+//! to, and the response's `model` names the version that answered. The
+//! correlation id is echoed in the response header.
 
 mod errors;
 mod protocol;
 mod server;
 
-pub use server::{DEFAULT_MAX_BODY_BYTES, ModelSlot, ServerConfig, router, serve};
+pub use server::{
+    CORRELATION_HEADER, DEFAULT_MAX_BODY_BYTES, ModelSlot, ServerConfig, router, serve,
+};

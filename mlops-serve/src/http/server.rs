@@ -9,7 +9,7 @@ use arc_swap::ArcSwapOption;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
@@ -17,10 +17,19 @@ use serde::Serialize;
 
 use super::errors::ApiError;
 use super::protocol::{self, Rows};
-use crate::{ModelHandle, Predictor, Record};
+use crate::rollout::Canary;
+use crate::{CorrelationId, ModelHandle, Predictor, Record};
 
 /// Default request body limit: 16 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
+
+/// Request and response header carrying the correlation id of an
+/// `/invocations` call. A caller's value routes a canary (the same id always
+/// takes the same side) and becomes the predictions' correlation id (row
+/// `i` of a multi-row request gets `ID/i`), so outcomes can be joined to the
+/// prediction log later. Without it the server generates one; either way
+/// the response echoes it.
+pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
 /// Where the served model comes from.
 #[derive(Debug)]
@@ -29,13 +38,25 @@ enum Source {
     Predictor(Arc<Predictor>),
     /// A registry alias followed by a [`ModelHandle`].
     Handle(ModelHandle),
+    /// A stable model and a canary sharing the traffic.
+    Canary(Arc<Canary>),
 }
 
 impl Source {
+    /// The model answering metadata routes (the stable side of a canary).
     fn current(&self) -> Arc<Predictor> {
         match self {
             Source::Predictor(p) => Arc::clone(p),
             Source::Handle(h) => h.current(),
+            Source::Canary(c) => Arc::new(c.stable().clone()),
+        }
+    }
+
+    /// The model answering a request with correlation id `id`.
+    fn route(&self, id: &CorrelationId) -> Arc<Predictor> {
+        match self {
+            Source::Canary(c) => Arc::new(c.pick(&id.to_string()).1.clone()),
+            _ => self.current(),
         }
     }
 }
@@ -64,14 +85,30 @@ impl ModelSlot {
         self.inner.store(Some(Arc::new(Source::Handle(handle))));
     }
 
+    /// Serves `canary` from now on: each `/invocations` request is scored
+    /// whole by the side its correlation id routes to (the
+    /// [`CORRELATION_HEADER`] when given, else a generated id, so the
+    /// canary then gets its weight of the traffic at random). The response's
+    /// `model` names the version that answered; `/metrics` shows both
+    /// versions' monitors plus `mlops_canary_weight` and
+    /// `mlops_canary_routed_total{arm}`; `/health` and `/version` name the
+    /// stable model. Keep the `Arc` to ramp the weight while serving.
+    pub fn canary(&self, canary: Arc<Canary>) {
+        self.inner.store(Some(Arc::new(Source::Canary(canary))));
+    }
+
     /// Stops serving (requests get 503).
     pub fn unload(&self) {
         self.inner.store(None);
     }
 
-    /// The model serving now, if any.
+    /// The model serving now, if any (a canary's stable model).
     pub fn current(&self) -> Option<Arc<Predictor>> {
         self.inner.load().as_deref().map(Source::current)
+    }
+
+    fn route(&self, id: &CorrelationId) -> Option<Arc<Predictor>> {
+        self.inner.load().as_deref().map(|s| s.route(id))
     }
 
     fn prometheus_text(&self) -> Option<String> {
@@ -82,8 +119,35 @@ impl ModelSlot {
                 page.monitor(&p.monitor().snapshot());
                 page.render()
             }
+            Source::Canary(c) => canary_metrics(c),
         })
     }
+}
+
+/// Both sides' monitors, the canary weight and the requests routed per arm.
+fn canary_metrics(c: &Canary) -> String {
+    let mut page = crate::monitor::PrometheusText::new();
+    page.monitor(&c.stable().monitor().snapshot())
+        .monitor(&c.candidate().monitor().snapshot());
+    let (stable, candidate) = c.routed();
+    let name = c.candidate().id().name.to_string();
+    let version = |p: &Predictor| p.id().version.map(|v| v.to_string()).unwrap_or_default();
+    let (sv, cv) = (version(c.stable()), version(c.candidate()));
+    page.gauge(
+        "mlops_canary_weight",
+        "Share of requests routed to the canary.",
+        &[("model", &name), ("version", &cv)],
+        c.weight(),
+    );
+    for (arm, v, n) in [("stable", &sv, stable), ("canary", &cv, candidate)] {
+        page.counter(
+            "mlops_canary_routed_total",
+            "Requests routed to each side of the canary.",
+            &[("model", &name), ("arm", arm), ("version", v)],
+            n,
+        );
+    }
+    page.render()
 }
 
 /// Settings of the scoring server.
@@ -150,9 +214,30 @@ struct Predictions {
 }
 
 async fn invocations(State(slot): State<ModelSlot>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(predictor) = slot.current() else {
+    let id = headers
+        .get(CORRELATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .map_or_else(CorrelationId::generate, CorrelationId::from);
+    let Some(predictor) = slot.route(&id) else {
         return ApiError::no_model().into_response();
     };
+    let echo = HeaderValue::from_str(&id.to_string()).ok();
+    let mut response = score_request(predictor, &headers, body, id).await;
+    if let Some(v) = echo {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(CORRELATION_HEADER), v);
+    }
+    response
+}
+
+async fn score_request(
+    predictor: Arc<Predictor>,
+    headers: &HeaderMap,
+    body: Bytes,
+    id: CorrelationId,
+) -> Response {
     // Scoring is CPU work of microseconds per row; small requests stay on
     // the async worker, large ones move off it.
     let content_type = headers
@@ -161,18 +246,23 @@ async fn invocations(State(slot): State<ModelSlot>, headers: HeaderMap, body: By
         .unwrap_or("application/json")
         .to_owned();
     if body.len() > 64 << 10 {
-        match tokio::task::spawn_blocking(move || score_body(&predictor, &content_type, &body))
+        match tokio::task::spawn_blocking(move || score_body(&predictor, &content_type, &body, &id))
             .await
         {
             Ok(r) => r,
             Err(e) => ApiError::internal(format!("scoring task failed: {e}")).into_response(),
         }
     } else {
-        score_body(&predictor, &content_type, &body)
+        score_body(&predictor, &content_type, &body, &id)
     }
 }
 
-fn score_body(predictor: &Predictor, content_type: &str, body: &[u8]) -> Response {
+fn score_body(
+    predictor: &Predictor,
+    content_type: &str,
+    body: &[u8],
+    id: &CorrelationId,
+) -> Response {
     let mime = content_type
         .split(';')
         .next()
@@ -182,7 +272,7 @@ fn score_body(predictor: &Predictor, content_type: &str, body: &[u8]) -> Respons
     let result = match mime.as_str() {
         "application/json" | "" => match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(json) => match protocol::from_json(&json, predictor.signature()) {
-                Ok(rows) => score_rows(predictor, &rows),
+                Ok(rows) => score_rows(predictor, &rows, id),
                 Err(e) => Err(ApiError::bad_request(e.0)),
             },
             Err(e) => Err(ApiError::bad_request(format!("invalid JSON: {e}"))),
@@ -190,7 +280,7 @@ fn score_body(predictor: &Predictor, content_type: &str, body: &[u8]) -> Respons
         "text/csv" | "application/csv" => match protocol::read_csv(body) {
             Ok((header, records)) => {
                 match protocol::from_csv(&records, &header, predictor.signature()) {
-                    Ok(rows) => score_rows(predictor, &rows),
+                    Ok(rows) => score_rows(predictor, &rows, id),
                     Err(e) => Err(ApiError::bad_request(e.0)),
                 }
             }
@@ -204,7 +294,11 @@ fn score_body(predictor: &Predictor, content_type: &str, body: &[u8]) -> Respons
     }
 }
 
-fn score_rows(predictor: &Predictor, rows: &Rows<'_>) -> Result<Predictions, ApiError> {
+fn score_rows(
+    predictor: &Predictor,
+    rows: &Rows<'_>,
+    id: &CorrelationId,
+) -> Result<Predictions, ApiError> {
     let mut predictions = Vec::with_capacity(rows.rows.len());
     let mut labels = Vec::with_capacity(rows.rows.len());
     for (i, row) in rows.rows.iter().enumerate() {
@@ -214,7 +308,12 @@ fn score_rows(predictor: &Predictor, rows: &Rows<'_>) -> Result<Predictions, Api
             .copied()
             .zip(row.iter().copied())
             .collect();
-        let score = predictor.predict(&record).map_err(|e| {
+        let row_id = if rows.rows.len() == 1 {
+            id.clone()
+        } else {
+            CorrelationId::from(format!("{id}/{i}"))
+        };
+        let score = predictor.predict_with(&record, row_id).map_err(|e| {
             let mut err = ApiError::from_scoring(&e);
             if rows.rows.len() > 1 {
                 err = err.with_row(i);

@@ -69,13 +69,20 @@ impl Canary {
         key: &str,
         id: CorrelationId,
     ) -> Result<(Arm, Score)> {
+        let (arm, p) = self.pick(key);
+        Ok((arm, p.predict_with(record, id)?))
+    }
+
+    /// Routes `key` and counts it in [`routed`](Self::routed): the side and
+    /// its model. For callers that score several records of one request on
+    /// one side (the HTTP server's canary slot).
+    pub fn pick(&self, key: &str) -> (Arm, &Predictor) {
         let arm = self.route(key);
         self.routed[usize::from(arm == Arm::Candidate)].fetch_add(1, Ordering::Relaxed);
-        let p = match arm {
-            Arm::Stable => &self.stable,
-            Arm::Candidate => &self.canary,
-        };
-        Ok((arm, p.predict_with(record, id)?))
+        match arm {
+            Arm::Stable => (arm, &self.stable),
+            Arm::Candidate => (arm, &self.canary),
+        }
     }
 
     /// Requests routed so far: (stable, canary).
