@@ -183,17 +183,12 @@ struct Split {
 /// Grows one tree on a bootstrap sample drawn from `rng`. `y` holds classes
 /// 0 / 1. Nodes come out with children after their parent.
 pub(super) fn grow(bins: &Bins, y: &[u8], growth: Growth, rng: &mut impl Rng) -> Vec<Node> {
-    let n = bins.rows;
-    let mut weight = vec![0u32; n];
-    for _ in 0..n {
-        weight[rng.gen_range(0..n)] += 1;
-    }
-    let mut rows: Vec<u32> = (0..n as u32).filter(|&i| weight[i as usize] > 0).collect();
+    let (weight, mut rows) = bootstrap(bins.rows, rng);
     let mut features: Vec<usize> = (0..bins.cuts.len()).collect();
     let mut hist = vec![Cell::default(); MAX_BINS];
     let mut nodes = vec![Node::leaf(0.0)];
     // (node, rows range, depth)
-    let mut stack = vec![(0usize, 0usize, rows.len(), 0u16)];
+    let mut stack: Vec<Pending> = vec![(0, 0, rows.len(), 0)];
     while let Some((at, start, end, depth)) = stack.pop() {
         let node_rows = &mut rows[start..end];
         let mut w = [0u32; 2];
@@ -223,31 +218,65 @@ pub(super) fn grow(bins: &Bins, y: &[u8], growth: Growth, rng: &mut impl Rng) ->
         ) else {
             continue;
         };
-        let column = bins.column(best.feature);
-        let mut left = 0;
-        for i in 0..node_rows.len() {
-            if column[node_rows[i] as usize] <= best.bin {
-                node_rows.swap(i, left);
-                left += 1;
-            }
-        }
-        // A tree has fewer nodes than twice the training rows, and those fit a
-        // u32 index (checked by the caller).
-        let l = nodes.len() as u32;
-        nodes.push(Node::leaf(0.0));
-        nodes.push(Node::leaf(0.0));
-        nodes[at] = Node {
-            feature: best.feature as u32,
-            bin: best.bin,
-            left: l,
-            right: l + 1,
-            value: 0.0,
-        };
-        // Right pushed first so the left subtree is grown first.
-        stack.push((l as usize + 1, start + left, end, depth + 1));
-        stack.push((l as usize, start, start + left, depth + 1));
+        split_node(
+            &mut nodes,
+            &mut stack,
+            node_rows,
+            bins,
+            (best.feature, best.bin),
+            (at, start, end, depth),
+        );
     }
     nodes
+}
+
+/// A bootstrap sample of `n` rows drawn from `rng`: each row's weight (times
+/// drawn) and the rows drawn at least once, in order.
+fn bootstrap(n: usize, rng: &mut impl Rng) -> (Vec<u32>, Vec<u32>) {
+    let mut weight = vec![0u32; n];
+    for _ in 0..n {
+        weight[rng.gen_range(0..n)] += 1;
+    }
+    let rows = (0..n as u32).filter(|&i| weight[i as usize] > 0).collect();
+    (weight, rows)
+}
+
+/// A node waiting to be grown: (node index, rows range start, end, depth).
+type Pending = (usize, usize, usize, u16);
+
+/// Turns node `at` into a split on `(feature, bin)`: partitions its rows
+/// (left side first), appends two placeholder children and queues them.
+fn split_node(
+    nodes: &mut Vec<Node>,
+    stack: &mut Vec<Pending>,
+    node_rows: &mut [u32],
+    bins: &Bins,
+    (feature, bin): (usize, u8),
+    (at, start, end, depth): Pending,
+) {
+    let column = bins.column(feature);
+    let mut left = 0;
+    for i in 0..node_rows.len() {
+        if column[node_rows[i] as usize] <= bin {
+            node_rows.swap(i, left);
+            left += 1;
+        }
+    }
+    // A tree has fewer nodes than twice the training rows, and those fit a
+    // u32 index (checked by the caller).
+    let l = nodes.len() as u32;
+    nodes.push(Node::leaf(0.0));
+    nodes.push(Node::leaf(0.0));
+    nodes[at] = Node {
+        feature: feature as u32,
+        bin,
+        left: l,
+        right: l + 1,
+        value: 0.0,
+    };
+    // Right pushed first so the left subtree is grown first.
+    stack.push((l as usize + 1, start + left, end, depth + 1));
+    stack.push((l as usize, start, start + left, depth + 1));
 }
 
 /// Tries the first `max_features` features of a fresh random order; `None`

@@ -9,7 +9,7 @@
 use rand::Rng;
 use rand::seq::SliceRandom as _;
 
-use super::{Bins, Growth, MAX_BINS, Node, xlnx};
+use super::{Bins, Growth, MAX_BINS, Node, Pending, bootstrap, split_node, xlnx};
 use crate::learner::SplitCriterion;
 
 /// A grown tree: nodes (a leaf's `value` is its row in `leaves`) and the
@@ -35,19 +35,14 @@ pub(in crate::learner) fn grow_classes(
     growth: Growth,
     rng: &mut impl Rng,
 ) -> ClassTree {
-    let n = bins.rows;
-    let mut weight = vec![0u32; n];
-    for _ in 0..n {
-        weight[rng.gen_range(0..n)] += 1;
-    }
-    let mut rows: Vec<u32> = (0..n as u32).filter(|&i| weight[i as usize] > 0).collect();
+    let (weight, mut rows) = bootstrap(bins.rows, rng);
     let mut features: Vec<usize> = (0..bins.cuts.len()).collect();
     // Per bin: row count, then k class weights.
     let mut hist = vec![0u32; MAX_BINS * (k + 1)];
     let mut nodes = vec![Node::leaf(0.0)];
     let mut leaves: Vec<f64> = Vec::new();
     let mut w = vec![0u32; k];
-    let mut stack = vec![(0usize, 0usize, rows.len(), 0u16)];
+    let mut stack: Vec<Pending> = vec![(0, 0, rows.len(), 0)];
     while let Some((at, start, end, depth)) = stack.pop() {
         let node_rows = &mut rows[start..end];
         w.fill(0);
@@ -81,26 +76,14 @@ pub(in crate::learner) fn grow_classes(
             leaves.extend(w.iter().map(|&c| f64::from(c) / total));
             continue;
         };
-        let column = bins.column(best.feature);
-        let mut left = 0;
-        for i in 0..node_rows.len() {
-            if column[node_rows[i] as usize] <= best.bin {
-                node_rows.swap(i, left);
-                left += 1;
-            }
-        }
-        let l = nodes.len() as u32;
-        nodes.push(Node::leaf(0.0));
-        nodes.push(Node::leaf(0.0));
-        nodes[at] = Node {
-            feature: best.feature as u32,
-            bin: best.bin,
-            left: l,
-            right: l + 1,
-            value: 0.0,
-        };
-        stack.push((l as usize + 1, start + left, end, depth + 1));
-        stack.push((l as usize, start, start + left, depth + 1));
+        split_node(
+            &mut nodes,
+            &mut stack,
+            node_rows,
+            bins,
+            (best.feature, best.bin),
+            (at, start, end, depth),
+        );
     }
     ClassTree { nodes, leaves }
 }
