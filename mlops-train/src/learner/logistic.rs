@@ -14,16 +14,12 @@
 //! `tests/logistic_reference.rs` checks the coefficients against
 //! scikit-learn's and linfa-logistic's.
 
-use std::cell::RefCell;
-
-use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
 use mlops_core::model::{InferenceModel, LinearModel, Link};
 use mlops_core::seed::Seed;
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use super::lbfgs::{self, Smooth};
 use super::{FittedModel, Learner, binary_labels, check_x, check_xy};
 use crate::error::invalid;
 use crate::{Error, Result};
@@ -213,9 +209,6 @@ impl FittedLogistic {
     }
 }
 
-/// A point, its cost and its gradient.
-type Evaluation = (Array1<f64>, f64, Array1<f64>);
-
 /// Mean penalised log loss over row-major `x`; the last parameter is the
 /// intercept when `intercept` is set.
 struct Objective<'a> {
@@ -224,8 +217,6 @@ struct Objective<'a> {
     /// `l2 / n`: the penalty of the mean objective.
     alpha: f64,
     intercept: bool,
-    /// The last point evaluated, its cost and gradient.
-    last: RefCell<Option<Evaluation>>,
 }
 
 impl Objective<'_> {
@@ -259,22 +250,12 @@ fn sigmoid(z: f64) -> f64 {
     }
 }
 
-impl Objective<'_> {
-    /// Cost and gradient in one pass over the rows. The line search asks
-    /// for both at each trial point, one call after the other, so the last
-    /// result is kept and handed out again.
-    fn evaluate(
+impl Smooth for Objective<'_> {
+    /// Cost and gradient in one pass over the rows.
+    fn cost_and_gradient(
         &self,
-        w: &Array1<f64>,
-    ) -> std::result::Result<(f64, Array1<f64>), argmin::core::Error> {
-        if let Some((at, cost, grad)) = self.last.borrow().as_ref()
-            && at == w
-        {
-            return Ok((*cost, grad.clone()));
-        }
-        let ws = w
-            .as_slice()
-            .ok_or_else(|| argmin::core::Error::msg("strided parameters"))?;
+        ws: &[f64],
+    ) -> std::result::Result<(f64, Vec<f64>), argmin::core::Error> {
         let p = self.x.ncols();
         let mut loss = 0.0;
         let mut g = vec![0.0; ws.len()];
@@ -298,28 +279,7 @@ impl Objective<'_> {
         if self.intercept {
             g[p] = g_intercept / n;
         }
-        let cost = loss / n + self.penalty(ws);
-        let grad = Array1::from(g);
-        *self.last.borrow_mut() = Some((w.clone(), cost, grad.clone()));
-        Ok((cost, grad))
-    }
-}
-
-impl CostFunction for Objective<'_> {
-    type Param = Array1<f64>;
-    type Output = f64;
-
-    fn cost(&self, w: &Array1<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.evaluate(w)?.0)
-    }
-}
-
-impl Gradient for Objective<'_> {
-    type Param = Array1<f64>;
-    type Gradient = Array1<f64>;
-
-    fn gradient(&self, w: &Array1<f64>) -> std::result::Result<Array1<f64>, argmin::core::Error> {
-        Ok(self.evaluate(w)?.1)
+        Ok((loss / n + self.penalty(ws), g))
     }
 }
 
@@ -359,56 +319,28 @@ impl Learner for ValidLogisticParams {
             y: &targets,
             alpha: self.0.l2 / n,
             intercept,
-            last: RefCell::new(None),
         };
         let mut init = Array1::zeros(p + usize::from(intercept));
         if intercept {
             init[p] = (n1 / n0).ln();
         }
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-            .with_tolerance_grad(self.0.gradient_tolerance)
-            .map_err(optimizer)?
-            // Stop on the gradient test (as scikit-learn), not on a tiny
-            // cost change.
-            .with_tolerance_cost(0.0)
-            .map_err(optimizer)?;
-        let result = Executor::new(objective, solver)
-            .configure(|state| state.param(init).max_iters(self.0.max_iter))
-            .timer(false)
-            .run()
-            .map_err(optimizer)?;
-        let state = result.state();
-        let converged = matches!(
-            state.get_termination_status(),
-            TerminationStatus::Terminated(TerminationReason::SolverConverged)
-        );
-        if !converged {
-            tracing::warn!(
-                iterations = state.get_iter(),
-                status = %state.get_termination_status(),
-                "logistic regression stopped before the gradient tolerance"
-            );
-        }
-        let best = state.get_best_param().ok_or_else(|| Error::Optimizer {
-            learner: "logreg",
-            reason: "L-BFGS returned no parameters".into(),
-        })?;
+        let fit = lbfgs::minimise(
+            objective,
+            init,
+            self.0.gradient_tolerance,
+            self.0.max_iter,
+            "logistic regression",
+        )?;
+        let best = &fit.params;
         let weights: Array1<f64> = best.iter().take(p).copied().collect();
         let intercept = if intercept { best[p] } else { 0.0 };
         Ok(FittedLogistic {
             weights,
             intercept,
             logit_shift,
-            iterations: state.get_iter(),
-            converged,
+            iterations: fit.iterations,
+            converged: fit.converged,
         })
-    }
-}
-
-pub(super) fn optimizer(e: argmin::core::Error) -> Error {
-    Error::Optimizer {
-        learner: "logreg",
-        reason: e.to_string(),
     }
 }
 

@@ -14,6 +14,7 @@
 
 mod forest;
 mod histogram_tree;
+mod lbfgs;
 mod linear;
 mod logistic;
 #[cfg(feature = "burn")]

@@ -8,16 +8,11 @@
 //! class (the full, over-parameterised form). Intercepts start at the
 //! centred log class priors, weights at zero: deterministic, no seed.
 
-use std::cell::RefCell;
-
-use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
 use mlops_core::model::{InferenceModel, SoftmaxModel};
 use mlops_core::seed::Seed;
 use ndarray::{Array1, Array2, ArrayView2};
 
-use super::logistic::optimizer;
+use super::lbfgs::{self, Smooth};
 use super::{ClassWeight, FittedModel, MulticlassLearner, ValidLogisticParams, check_x, check_xy};
 use crate::error::invalid;
 use crate::{Error, Result};
@@ -61,8 +56,6 @@ impl FittedMultinomial {
     }
 }
 
-type Evaluation = (Array1<f64>, f64, Array1<f64>);
-
 /// Mean penalised multinomial log loss; parameters are `W` (row-major,
 /// `k x p`) then, with an intercept, the `k` intercepts.
 struct Objective<'a> {
@@ -72,22 +65,13 @@ struct Objective<'a> {
     /// `l2 / n`.
     alpha: f64,
     intercept: bool,
-    last: RefCell<Option<Evaluation>>,
 }
 
-impl Objective<'_> {
-    fn evaluate(
+impl Smooth for Objective<'_> {
+    fn cost_and_gradient(
         &self,
-        w: &Array1<f64>,
-    ) -> std::result::Result<(f64, Array1<f64>), argmin::core::Error> {
-        if let Some((at, cost, grad)) = self.last.borrow().as_ref()
-            && at == w
-        {
-            return Ok((*cost, grad.clone()));
-        }
-        let ws = w
-            .as_slice()
-            .ok_or_else(|| argmin::core::Error::msg("strided parameters"))?;
+        ws: &[f64],
+    ) -> std::result::Result<(f64, Vec<f64>), argmin::core::Error> {
         let (p, k) = (self.x.ncols(), self.k);
         let mut g = vec![0.0; ws.len()];
         let mut z = vec![0.0; k];
@@ -127,28 +111,7 @@ impl Objective<'_> {
         for gj in g[k * p..].iter_mut() {
             *gj /= n;
         }
-        let cost = loss / n + 0.5 * self.alpha * penalty;
-        let grad = Array1::from(g);
-        *self.last.borrow_mut() = Some((w.clone(), cost, grad.clone()));
-        Ok((cost, grad))
-    }
-}
-
-impl CostFunction for Objective<'_> {
-    type Param = Array1<f64>;
-    type Output = f64;
-
-    fn cost(&self, w: &Array1<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.evaluate(w)?.0)
-    }
-}
-
-impl Gradient for Objective<'_> {
-    type Param = Array1<f64>;
-    type Gradient = Array1<f64>;
-
-    fn gradient(&self, w: &Array1<f64>) -> std::result::Result<Array1<f64>, argmin::core::Error> {
-        Ok(self.evaluate(w)?.1)
+        Ok((loss / n + 0.5 * self.alpha * penalty, g))
     }
 }
 
@@ -233,7 +196,6 @@ impl MulticlassLearner for ValidLogisticParams {
             k,
             alpha: params.l2 / n,
             intercept,
-            last: RefCell::new(None),
         };
         let mut init = Array1::zeros(k * p + if intercept { k } else { 0 });
         if intercept {
@@ -243,32 +205,14 @@ impl MulticlassLearner for ValidLogisticParams {
                 init[k * p + c] = l - mean;
             }
         }
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-            .with_tolerance_grad(params.gradient_tolerance)
-            .map_err(optimizer)?
-            .with_tolerance_cost(0.0)
-            .map_err(optimizer)?;
-        let result = Executor::new(objective, solver)
-            .configure(|state| state.param(init).max_iters(params.max_iter))
-            .timer(false)
-            .run()
-            .map_err(optimizer)?;
-        let state = result.state();
-        let converged = matches!(
-            state.get_termination_status(),
-            TerminationStatus::Terminated(TerminationReason::SolverConverged)
-        );
-        if !converged {
-            tracing::warn!(
-                iterations = state.get_iter(),
-                status = %state.get_termination_status(),
-                "multinomial logistic regression stopped before the gradient tolerance"
-            );
-        }
-        let best = state.get_best_param().ok_or_else(|| Error::Optimizer {
-            learner: "logreg",
-            reason: "L-BFGS returned no parameters".into(),
-        })?;
+        let fit = lbfgs::minimise(
+            objective,
+            init,
+            params.gradient_tolerance,
+            params.max_iter,
+            "multinomial logistic regression",
+        )?;
+        let best = &fit.params;
         let weights = Array2::from_shape_vec((k, p), best.iter().take(k * p).copied().collect())
             .map_err(|e| Error::Shape(e.to_string()))?;
         let intercepts: Array1<f64> = if intercept {
@@ -280,8 +224,8 @@ impl MulticlassLearner for ValidLogisticParams {
             weights,
             intercepts,
             shifts,
-            iterations: state.get_iter(),
-            converged,
+            iterations: fit.iterations,
+            converged: fit.converged,
         })
     }
 }
