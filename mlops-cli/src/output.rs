@@ -38,28 +38,6 @@ pub fn stat(v: Option<f64>) -> String {
     }
 }
 
-/// Formats milliseconds since the Unix epoch as UTC, `2026-11-23 11:13:58Z`.
-pub fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
-}
-
 /// Parses `KEY=VALUE` (split at the first `=`; the key must not be empty).
 pub fn key_value(s: &str) -> std::result::Result<(String, String), String> {
     match s.split_once('=') {
@@ -71,16 +49,6 @@ pub fn key_value(s: &str) -> std::result::Result<(String, String), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn utc_matches_known_instants() {
-        assert_eq!(utc(0), "1970-01-01 00:00:00Z");
-        // date -u -d @1700000000
-        assert_eq!(utc(1_700_000_000_123), "2023-11-14 22:13:20Z");
-        // A leap day, and a year-2000 boundary (divisible by 400).
-        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00Z");
-        assert_eq!(utc(-1_000), "1969-12-31 23:59:59Z");
-    }
 
     #[test]
     fn key_value_splits_at_the_first_equals() {

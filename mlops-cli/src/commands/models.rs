@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use super::Context;
 use crate::error::Result;
-use crate::output::{Report, emit, utc};
+use crate::output::{Report, emit};
+use mlops_core::tracking::utc_text;
 
 /// `mlops models ...`
 #[derive(Debug, Subcommand)]
@@ -186,7 +187,7 @@ impl Report for ModelDetail {
         if !m.description.is_empty() {
             writeln!(out, "  {}", m.description)?;
         }
-        writeln!(out, "  created {}", utc(ms(m.created_at_ms)))?;
+        writeln!(out, "  created {}", utc_text(ms(m.created_at_ms)))?;
         for (k, v) in &m.tags {
             writeln!(out, "  tag {k} = {v}")?;
         }
@@ -196,7 +197,7 @@ impl Report for ModelDetail {
                 out,
                 "  {:>4}  {}  run {}  {}",
                 v.version,
-                utc(ms(v.created_at_ms)),
+                utc_text(ms(v.created_at_ms)),
                 v.run_id,
                 metric_list(v)
             )?;
@@ -209,7 +210,7 @@ impl Report for ModelDetail {
                 a.alias,
                 a.version,
                 a.set_by,
-                utc(ms(a.set_at_ms))
+                utc_text(ms(a.set_at_ms))
             )?;
         }
         writeln!(out, "audit log")?;
@@ -259,7 +260,7 @@ fn audit_line(e: &AuditEntry) -> String {
     format!(
         "#{} {} {} {action}{alias} {} -> {}{reason}{details}",
         e.seq,
-        utc(ms(e.at_ms)),
+        utc_text(ms(e.at_ms)),
         e.actor,
         version(e.from),
         version(e.to)
@@ -295,7 +296,7 @@ impl Report for VersionDetail {
         }
         writeln!(out, "  run       {}", v.run_id)?;
         writeln!(out, "  digest    {}", v.artifact_digest)?;
-        writeln!(out, "  created   {}", utc(ms(v.created_at_ms)))?;
+        writeln!(out, "  created   {}", utc_text(ms(v.created_at_ms)))?;
         if let Some(source) = &v.source {
             writeln!(out, "  source    {source}")?;
         }

@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use super::Context;
 use crate::error::{CliError, Result};
-use crate::output::{Report, emit, key_value, stat, utc};
+use crate::output::{Report, emit, key_value, stat};
+use mlops_core::tracking::utc_text;
 
 /// `mlops runs ...`
 #[derive(Debug, Subcommand)]
@@ -197,7 +198,7 @@ impl Report for RunsPage {
                 r.experiment,
                 r.run_name,
                 r.status.as_str(),
-                utc(r.start_time),
+                utc_text(r.start_time),
                 metrics.join(" ")
             )?;
         }
@@ -254,10 +255,10 @@ impl Report for RunDetail {
         if let Some(reason) = &s.reason {
             writeln!(out, "  reason      {reason}")?;
         }
-        writeln!(out, "  started     {}", utc(s.start_time))?;
+        writeln!(out, "  started     {}", utc_text(s.start_time))?;
         if let Some(end) = s.end_time {
             let secs = (end - s.start_time) as f64 / 1000.0;
-            writeln!(out, "  ended       {} ({secs:.3} s)", utc(end))?;
+            writeln!(out, "  ended       {} ({secs:.3} s)", utc_text(end))?;
         }
         if let Some(parent) = &s.parent {
             writeln!(out, "  parent      {parent}")?;

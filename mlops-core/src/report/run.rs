@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::html::{Cell, Page};
 use super::svg::{LineChart, Series};
 use crate::drift::{ColumnProfile, Profile};
-use crate::tracking::{RunInfo, Tracker};
+use crate::tracking::{RunInfo, Tracker, utc_text};
 use crate::{Error, Result};
 
 /// Artifact name under which a trainer logs its [`Evaluation`] (JSON).
@@ -136,10 +136,13 @@ fn attributes(page: &mut Page, info: &RunInfo) {
     let mut rows = vec![
         ("experiment".to_owned(), s.experiment.clone()),
         ("status".into(), s.status.as_str().into()),
-        ("start_time (ms)".into(), s.start_time.to_string()),
+        ("started".into(), utc_text(s.start_time)),
         (
-            "end_time (ms)".into(),
-            s.end_time.map_or("-".into(), |t| t.to_string()),
+            "ended".into(),
+            s.end_time.map_or("-".into(), |end| {
+                let secs = (end - s.start_time) as f64 / 1000.0;
+                format!("{} ({secs:.3} s)", utc_text(end))
+            }),
         ),
         ("seed".into(), s.seed.map_or("-".into(), |v| v.to_string())),
     ];
@@ -296,6 +299,10 @@ mod tests {
         let html = run_html(&tracker, &id).unwrap();
         assert!(html.contains("Run lr &lt;1&gt;"));
         assert!(html.contains("<td>model</td><td>logreg</td>"));
+        let info = tracker.get_run(&id).unwrap();
+        let started = utc_text(info.summary.start_time);
+        assert!(html.contains(&format!("<td>started</td><td>{started}</td>")));
+        assert!(html.contains("<td>ended</td><td>20"));
         assert!(html.contains("<td class=\"num\">0.8400</td>"));
         // loss has a history chart; roc_auc (one point) has none; plus ROC
         // and calibration.

@@ -64,7 +64,7 @@ pub use dataset::DatasetInput;
 pub use environment::Environment;
 pub use experiment::Experiment;
 pub use metrics::{CHUNK_POINTS, DEFAULT_LOGGER_BATCH, MetricLogger, MetricPoint};
-pub use record::{LatestMetric, RunInfo, RunStatus, RunSummary};
+pub use record::{LatestMetric, RunInfo, RunStatus, RunSummary, utc_text};
 pub use run::{MAX_NAME_LEN, MAX_WRITE_DELAY, Run, RunGuard, RunOptions};
 pub use search::{DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, SearchPage, SearchQuery};
 

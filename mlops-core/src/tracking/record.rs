@@ -10,6 +10,26 @@ use super::artifacts::ArtifactRef;
 use super::dataset::DatasetInput;
 use super::environment::Environment;
 
+/// Formats milliseconds since the Unix epoch as UTC to the second, the way
+/// the CLI and the HTML reports show run and registry times:
+/// `2023-11-14 22:13:20Z`. An instant outside years 0 to 9999 is shown as
+/// its raw milliseconds.
+///
+/// ```
+/// use mlops_core::tracking::utc_text;
+///
+/// assert_eq!(utc_text(1_700_000_000_123), "2023-11-14 22:13:20Z");
+/// assert_eq!(utc_text(i64::MAX), format!("{} ms", i64::MAX));
+/// ```
+pub fn utc_text(ms: i64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_else(|| format!("{ms} ms"))
+}
+
 /// Lifecycle state of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum RunStatus {
@@ -120,4 +140,21 @@ pub struct RunInfo {
     pub artifacts: Vec<ArtifactRef>,
     /// The captured environment, if logged.
     pub environment: Option<Environment>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_text;
+
+    #[test]
+    fn utc_text_matches_known_instants() {
+        assert_eq!(utc_text(0), "1970-01-01 00:00:00Z");
+        // date -u -d @1700000000
+        assert_eq!(utc_text(1_700_000_000_123), "2023-11-14 22:13:20Z");
+        // A leap day, and a year-2000 boundary (divisible by 400).
+        assert_eq!(utc_text(951_782_400_000), "2000-02-29 00:00:00Z");
+        assert_eq!(utc_text(-1_000), "1969-12-31 23:59:59Z");
+        // Out of the formattable range: raw milliseconds, no panic.
+        assert_eq!(utc_text(i64::MIN), format!("{} ms", i64::MIN));
+    }
 }
