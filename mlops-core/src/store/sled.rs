@@ -37,7 +37,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
 
 use ::sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use serde::{Deserialize, Serialize};
@@ -114,28 +114,10 @@ impl SledStoreBuilder {
             .path(&self.path)
             .cache_capacity(self.cache_capacity)
             .flush_every_ms(self.flush_every_ms);
-        let deadline = Instant::now() + sled_lock::RELEASE_WAIT;
-        let mut attempt = 0;
-        let db = loop {
-            match config.open() {
-                Err(e)
-                    if is_lock_error(&e)
-                        && sled_lock::closed_here(&self.path)
-                        && Instant::now() < deadline =>
-                {
-                    // Closed here moments ago: sled's threads are letting go.
-                    std::thread::sleep(sled_lock::backoff(attempt));
-                    attempt += 1;
-                }
-                other => break other.map_err(|e| map_open_error(&self.path, e))?,
-            }
-        };
-        if attempt > 0 {
-            tracing::debug!(retries = attempt, "waited for sled to release its lock");
-        }
+        let db = config.open().map_err(|e| map_open_error(&self.path, e))?;
         let store = SledStore {
             db,
-            _open: sled_lock::mark_open(&self.path),
+            _release: Arc::new(sled_lock::ReleaseOnDrop::new(&self.path)),
             path: self.path,
         };
         store.check_meta()?;
@@ -147,7 +129,10 @@ impl SledStoreBuilder {
 /// The embedded on-disk [`Store`], backed by sled.
 ///
 /// Cloning is cheap (sled's `Db` is reference counted) and every clone shares
-/// the same open store; the lock is released when the last clone drops.
+/// the same open store. Dropping the last clone releases the directory's
+/// lock before the drop returns (it waits, at most a few seconds, for sled's
+/// background threads to let go), so the store can be reopened at once, by
+/// this process or another.
 ///
 /// ```
 /// use mlops_core::store::{SledStore, Store};
@@ -163,8 +148,9 @@ impl SledStoreBuilder {
 pub struct SledStore {
     db: ::sled::Db,
     path: PathBuf,
-    /// Marks the directory open in this process while any clone lives.
-    _open: sled_lock::OpenMark,
+    /// Declared last, so it drops after `db`: the last clone's drop waits
+    /// here until sled has released the lock.
+    _release: Arc<sled_lock::ReleaseOnDrop>,
 }
 
 impl SledStore {
@@ -469,19 +455,24 @@ impl Store for SledStore {
 mod tests {
     use super::*;
 
-    /// Opens the directory with sled directly (to plant old or broken
-    /// records), waiting like `SledStore::open` for a just-dropped handle's
-    /// lock to be released.
-    fn raw_open(path: &Path) -> ::sled::Db {
-        let mut attempt = 0;
-        loop {
-            match ::sled::open(path) {
-                Err(e) if is_lock_error(&e) && attempt < 200 => {
-                    std::thread::sleep(sled_lock::backoff(attempt));
-                    attempt += 1;
-                }
-                other => return other.expect("raw open"),
-            }
+    /// sled opened directly (to plant old or broken records); like a
+    /// `SledStore`, dropping it waits until sled has released the lock.
+    struct RawDb {
+        db: ::sled::Db,
+        _release: sled_lock::ReleaseOnDrop,
+    }
+
+    impl std::ops::Deref for RawDb {
+        type Target = ::sled::Db;
+        fn deref(&self) -> &::sled::Db {
+            &self.db
+        }
+    }
+
+    fn raw_open(path: &Path) -> RawDb {
+        RawDb {
+            db: ::sled::open(path).expect("raw open"),
+            _release: sled_lock::ReleaseOnDrop::new(path),
         }
     }
 
