@@ -103,6 +103,25 @@ impl Write for AtomicFile {
     }
 }
 
+/// Writes the file at `path` atomically with `write` (see the [module](self)
+/// docs), committing it only when `write` succeeds. A write error becomes
+/// [`Error::Io`] naming `path`.
+pub(crate) fn write_with<T>(
+    path: &Path,
+    write: impl FnOnce(&mut AtomicFile) -> Result<T>,
+) -> Result<T> {
+    let mut file = AtomicFile::create(path)?;
+    let value = write(&mut file).map_err(|e| match e {
+        Error::Write { source, .. } => Error::Io {
+            path: path.to_owned(),
+            source,
+        },
+        other => other,
+    })?;
+    file.commit()?;
+    Ok(value)
+}
+
 /// Writes `bytes` to `path` atomically (see the [module](self) docs).
 pub fn write(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     let mut file = AtomicFile::create(path)?;

@@ -14,8 +14,7 @@
 //! Output is a pure function of the parameters: the same seed, rows and shift
 //! give byte-identical CSV on every platform.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use rand::Rng;
@@ -213,21 +212,10 @@ impl ValidChurnSynth {
         Ok(self.params.rows)
     }
 
-    /// Writes the CSV to a file (created or truncated); errors name the file.
+    /// Writes the CSV to a file (created or replaced; it appears whole or not
+    /// at all, see [`atomic_file`](crate::atomic_file)); errors name the file.
     pub fn write_csv_path(&self, path: impl AsRef<Path>) -> Result<u64> {
-        let path = path.as_ref();
-        let io_err = |source| Error::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let file = File::create(path).map_err(io_err)?;
-        let mut writer = BufWriter::with_capacity(1 << 20, file);
-        let rows = self.write_csv(&mut writer).map_err(|e| match e {
-            Error::Write { source, .. } => io_err(source),
-            other => other,
-        })?;
-        writer.flush().map_err(io_err)?;
-        Ok(rows)
+        crate::atomic_file::write_with(path.as_ref(), |out| self.write_csv(out))
     }
 
     /// Builds the rows as a [`Frame`] with the same types and values that

@@ -2,8 +2,7 @@
 //! sample) can be handed to anything that reads files, such as a batch
 //! scoring job.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use super::column::Value;
@@ -77,21 +76,10 @@ impl Frame {
     }
 
     /// Writes the frame as CSV to a file (created or truncated); see
-    /// [`write_csv`](Self::write_csv). Errors name the file.
+    /// [`write_csv`](Self::write_csv). The file appears whole or not at all
+    /// ([`atomic_file`](crate::atomic_file)); errors name it.
     pub fn write_csv_path(&self, path: impl AsRef<Path>) -> Result<u64> {
-        let path = path.as_ref();
-        let io_err = |source| Error::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let file = File::create(path).map_err(io_err)?;
-        let mut writer = BufWriter::with_capacity(1 << 20, file);
-        let rows = self.write_csv(&mut writer).map_err(|e| match e {
-            Error::Write { source, .. } => io_err(source),
-            other => other,
-        })?;
-        writer.flush().map_err(io_err)?;
-        Ok(rows)
+        crate::atomic_file::write_with(path.as_ref(), |out| self.write_csv(out))
     }
 }
 
