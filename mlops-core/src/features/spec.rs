@@ -236,6 +236,18 @@ enum DerivedKind {
     Bucketize,
 }
 
+impl DerivedKind {
+    /// The name used in specs (`kind = "ratio"`).
+    fn as_str(self) -> &'static str {
+        match self {
+            DerivedKind::Ratio => "ratio",
+            DerivedKind::Log1p => "log1p",
+            DerivedKind::Interaction => "interaction",
+            DerivedKind::Bucketize => "bucketize",
+        }
+    }
+}
+
 impl TryFrom<DerivedRepr> for DerivedFeature {
     type Error = String;
 
@@ -244,75 +256,58 @@ impl TryFrom<DerivedRepr> for DerivedFeature {
         let need = |v: Option<String>, field: &str| {
             v.ok_or_else(|| format!("derived feature `{name}` needs `{field}`"))
         };
-        let extra = |present: bool, field: &str| {
-            if present {
-                Err(format!(
-                    "derived feature `{name}`: `{field}` does not apply to this kind"
-                ))
-            } else {
-                Ok(())
-            }
+        // Which optional fields each kind takes; any other one present is an
+        // error rather than silently ignored.
+        let allowed: &[&str] = match r.kind {
+            DerivedKind::Ratio => &["numerator", "denominator", "scale"],
+            DerivedKind::Log1p => &["column", "scale"],
+            DerivedKind::Interaction => &["left", "right", "scale"],
+            DerivedKind::Bucketize => &["column", "edges"],
         };
+        let present = [
+            ("numerator", r.numerator.is_some()),
+            ("denominator", r.denominator.is_some()),
+            ("column", r.column.is_some()),
+            ("left", r.left.is_some()),
+            ("right", r.right.is_some()),
+            ("edges", r.edges.is_some()),
+            ("scale", r.scale.is_some()),
+        ];
+        if let Some((field, _)) = present
+            .iter()
+            .find(|(field, set)| *set && !allowed.contains(field))
+        {
+            return Err(format!(
+                "derived feature `{name}`: `{field}` does not apply to kind `{}`",
+                r.kind.as_str()
+            ));
+        }
         let scale = r.scale.unwrap_or(Scale::None);
         Ok(match r.kind {
-            DerivedKind::Ratio => {
-                extra(
-                    r.column.is_some() || r.left.is_some() || r.right.is_some(),
-                    "column/left/right",
-                )?;
-                extra(r.edges.is_some(), "edges")?;
-                Self::Ratio {
-                    numerator: need(r.numerator, "numerator")?,
-                    denominator: need(r.denominator, "denominator")?,
-                    name,
-                    scale,
-                }
-            }
-            DerivedKind::Log1p => {
-                extra(
-                    r.numerator.is_some()
-                        || r.denominator.is_some()
-                        || r.left.is_some()
-                        || r.right.is_some(),
-                    "numerator/denominator/left/right",
-                )?;
-                extra(r.edges.is_some(), "edges")?;
-                Self::Log1p {
-                    column: need(r.column, "column")?,
-                    name,
-                    scale,
-                }
-            }
-            DerivedKind::Interaction => {
-                extra(
-                    r.numerator.is_some() || r.denominator.is_some() || r.column.is_some(),
-                    "numerator/denominator/column",
-                )?;
-                extra(r.edges.is_some(), "edges")?;
-                Self::Interaction {
-                    left: need(r.left, "left")?,
-                    right: need(r.right, "right")?,
-                    name,
-                    scale,
-                }
-            }
-            DerivedKind::Bucketize => {
-                extra(
-                    r.numerator.is_some()
-                        || r.denominator.is_some()
-                        || r.left.is_some()
-                        || r.right.is_some(),
-                    "numerator/denominator/left/right",
-                )?;
-                extra(r.scale.is_some(), "scale")?;
-                Self::Bucketize {
-                    column: need(r.column, "column")?,
-                    edges: r
-                        .edges
-                        .ok_or_else(|| format!("derived feature `{name}` needs `edges`"))?,
-                    name,
-                }
-            }
+            DerivedKind::Ratio => Self::Ratio {
+                numerator: need(r.numerator, "numerator")?,
+                denominator: need(r.denominator, "denominator")?,
+                name,
+                scale,
+            },
+            DerivedKind::Log1p => Self::Log1p {
+                column: need(r.column, "column")?,
+                name,
+                scale,
+            },
+            DerivedKind::Interaction => Self::Interaction {
+                left: need(r.left, "left")?,
+                right: need(r.right, "right")?,
+                name,
+                scale,
+            },
+            DerivedKind::Bucketize => Self::Bucketize {
+                column: need(r.column, "column")?,
+                edges: r
+                    .edges
+                    .ok_or_else(|| format!("derived feature `{name}` needs `edges`"))?,
+                name,
+            },
         })
     }
 }
@@ -848,6 +843,37 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("scael"), "{err}");
+    }
+
+    #[test]
+    fn derived_fields_must_fit_their_kind() {
+        let derived = |fields: &str| {
+            FeatureSpec::from_toml_str(&format!("[[derived]]\nname = \"d\"\n{fields}"))
+                .map_err(|e| e.to_string())
+        };
+        let spec = derived("kind = \"bucketize\"\ncolumn = \"a\"\nedges = [1.0, 2.0]\n").unwrap();
+        assert_eq!(spec.derived.len(), 1);
+        for (fields, message) in [
+            (
+                "kind = \"bucketize\"\ncolumn = \"a\"\nedges = [1.0]\nscale = \"standard\"\n",
+                "`scale` does not apply to kind `bucketize`",
+            ),
+            (
+                "kind = \"ratio\"\nnumerator = \"a\"\ndenominator = \"b\"\nedges = [1.0]\n",
+                "`edges` does not apply to kind `ratio`",
+            ),
+            (
+                "kind = \"log1p\"\ncolumn = \"a\"\nleft = \"b\"\n",
+                "`left` does not apply to kind `log1p`",
+            ),
+            (
+                "kind = \"interaction\"\nleft = \"a\"\n",
+                "derived feature `d` needs `right`",
+            ),
+        ] {
+            let err = derived(fields).unwrap_err();
+            assert!(err.contains(message), "{fields}: {err}");
+        }
     }
 
     #[test]
