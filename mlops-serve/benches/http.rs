@@ -20,63 +20,30 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hdrhistogram::Histogram;
-use mlops_core::data::{Frame, Value};
-use mlops_core::drift::{Profile, ProfileConfig};
-use mlops_core::features::FeatureSpec;
-use mlops_core::seed::Seed;
+use mlops_core::data::Value;
 use mlops_serve::Predictor;
 use mlops_serve::http::{ModelSlot, ServerConfig, serve};
-use mlops_train::prelude::*;
 
-const TELCO: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../examples/data/telco_churn.csv"
-);
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 /// The logistic predictor (features, model, monitor with drift profile) and
 /// the held-out rows as one-record `dataframe_split` bodies.
 fn setup() -> (Predictor, Vec<String>) {
-    let frame = Frame::read_csv(TELCO).expect("telco");
-    let spec = FeatureSpec::infer(&frame, "Churn", Some("Yes")).expect("spec");
-    let labels: Vec<f64> = frame
-        .categorical("Churn")
-        .expect("churn")
-        .iter()
-        .map(|v| f64::from(u8::from(v == Some("Yes"))))
-        .collect();
-    let split = stratified_split(&labels, 0.2, Seed(42).derive("split")).expect("split");
-    let (train, test) = (
-        frame.take(&split.train).expect("train"),
-        frame.take(&split.test).expect("test"),
-    );
-    let features = spec.fit(&train).expect("fit");
-    let (x, y) = (
-        features.transform(&train).expect("x"),
-        features.target(&train).expect("y"),
-    );
-    let inputs: Vec<String> = features
+    let t = common::telco();
+    let predictor = Predictor::builder("churn", t.features.clone(), common::logistic(&t))
+        .version(1)
+        .profile(t.profile.clone())
+        .build()
+        .expect("predictor");
+    let inputs: Vec<String> = t
+        .features
         .input_columns()
         .iter()
         .map(|f| f.name.clone())
         .collect();
     let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    let profile = Profile::from_frame(
-        &train.select(&names).expect("inputs"),
-        &ProfileConfig::default(),
-    )
-    .expect("profile");
-    let model = LogisticParams::new()
-        .check()
-        .expect("params")
-        .fit(&x, &y, Seed(1))
-        .expect("logistic")
-        .to_inference()
-        .expect("inference");
-    let predictor = Predictor::builder("churn", features.clone(), model)
-        .version(1)
-        .profile(profile)
-        .build()
-        .expect("predictor");
+    let test = t.test;
     let cols: Vec<usize> = names
         .iter()
         .map(|n| test.position(n).expect("column"))

@@ -17,81 +17,26 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mlops_core::data::{Frame, Value};
-use mlops_core::drift::{Profile, ProfileConfig};
-use mlops_core::features::FeatureSpec;
-use mlops_core::model::InferenceModel;
-use mlops_core::seed::Seed;
 use mlops_serve::{Predictor, Record};
-use mlops_train::prelude::*;
 
-const TELCO: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../examples/data/telco_churn.csv"
-);
+#[path = "../tests/common/mod.rs"]
+mod common;
 
+/// The Telco test rows, and a logistic and a 100-tree forest predictor
+/// (features, model, input and score profiles) fitted on the training rows.
 fn setup() -> (Frame, Vec<(&'static str, Predictor)>) {
-    let frame = Frame::read_csv(TELCO).expect("telco");
-    let spec = FeatureSpec::infer(&frame, "Churn", Some("Yes")).expect("spec");
-    let labels: Vec<f64> = frame
-        .categorical("Churn")
-        .expect("churn")
-        .iter()
-        .map(|v| f64::from(u8::from(v == Some("Yes"))))
-        .collect();
-    let split = stratified_split(&labels, 0.2, Seed(42).derive("split")).expect("split");
-    let (train, test) = (
-        frame.take(&split.train).expect("train"),
-        frame.take(&split.test).expect("test"),
-    );
-    let features = spec.fit(&train).expect("fit");
-    let (x, y) = (
-        features.transform(&train).expect("x"),
-        features.target(&train).expect("y"),
-    );
-    let inputs: Vec<&str> = features
-        .input_columns()
-        .iter()
-        .map(|f| f.name.as_str())
-        .collect();
-    let profile = Profile::from_frame(
-        &train.select(&inputs).expect("inputs"),
-        &ProfileConfig::default(),
-    )
-    .expect("profile");
-    let logistic = LogisticParams::new()
-        .check()
-        .expect("params")
-        .fit(&x, &y, Seed(1))
-        .expect("logistic")
-        .to_inference()
-        .expect("inference");
-    let forest = ForestParams::new()
-        .n_trees(100)
-        .check()
-        .expect("params")
-        .fit(&x, &y, Seed(2))
-        .expect("forest")
-        .to_inference()
-        .expect("inference");
-    let build = |model: InferenceModel| {
-        let scores = model.predict(&x).expect("scores");
-        let score_profile = Profile::from_scores(
-            "score",
-            scores.as_slice().expect("contiguous"),
-            &ProfileConfig::default(),
-        )
-        .expect("score profile");
-        Predictor::builder("churn", features.clone(), model)
-            .version(1)
-            .profile(profile.clone())
-            .score_profile(score_profile)
-            .build()
-            .expect("predictor")
-    };
-    (
-        test,
-        vec![("logistic", build(logistic)), ("forest_100", build(forest))],
-    )
+    let t = common::telco();
+    let predictors = vec![
+        (
+            "logistic",
+            common::predictor(&t, common::logistic(&t), "churn", 1),
+        ),
+        (
+            "forest_100",
+            common::predictor(&t, common::forest(&t, 100), "churn", 1),
+        ),
+    ];
+    (t.test, predictors)
 }
 
 fn predict(c: &mut Criterion) {

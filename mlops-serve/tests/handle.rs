@@ -72,17 +72,7 @@ fn loads_from_file_bytes_and_registry() {
 #[test]
 fn polled_handle_follows_the_alias() {
     let t = common::telco();
-    let (tracker, registry) = common::memory_registry();
-    let v1 = common::register(
-        &tracker,
-        &registry,
-        &common::package(&t, common::logistic(&t), "logreg"),
-    );
-    let v2 = common::register(
-        &tracker,
-        &registry,
-        &common::package(&t, common::forest(&t, 10), "rf"),
-    );
+    let (tracker, registry, v1, v2) = common::lr_and_rf_versions(&t, 10);
     registry
         .set_alias("churn", "champion", v1, "test", "first")
         .expect("alias");
@@ -122,17 +112,7 @@ fn polled_handle_follows_the_alias() {
 #[test]
 fn stress_alias_flips_without_failed_or_stale_requests() {
     let t = common::telco();
-    let (tracker, registry) = common::memory_registry();
-    let v1 = common::register(
-        &tracker,
-        &registry,
-        &common::package(&t, common::logistic(&t), "logreg"),
-    );
-    let v2 = common::register(
-        &tracker,
-        &registry,
-        &common::package(&t, common::forest(&t, 5), "rf"),
-    );
+    let (tracker, registry, v1, v2) = common::lr_and_rf_versions(&t, 5);
     registry
         .set_alias("churn", "champion", v1, "test", "start")
         .expect("alias");
@@ -218,17 +198,7 @@ fn failed_load_keeps_serving_and_the_log_follows_swaps() {
     use mlops_serve::monitor::{PredictionLogOptions, Sampling};
 
     let t = common::telco();
-    let (tracker, registry) = common::memory_registry();
-    let v1 = common::register(
-        &tracker,
-        &registry,
-        &common::package(&t, common::logistic(&t), "logreg"),
-    );
-    let v2 = common::register(
-        &tracker,
-        &registry,
-        &common::package(&t, common::forest(&t, 5), "rf"),
-    );
+    let (tracker, registry, v1, v2) = common::lr_and_rf_versions(&t, 5);
     // A version whose artifact is not a package.
     let exp = tracker.experiment("churn").expect("experiment");
     let run = tracker.start_run(&exp, RunOptions::default()).expect("run");

@@ -163,17 +163,7 @@ fn ab_assignment_is_sticky_and_the_test_matches_scipy() {
 #[test]
 fn blue_green_promotes_and_rolls_back_through_audited_aliases() {
     let t = common::telco();
-    let (tracker, registry) = common::memory_registry();
-    let v1 = common::register(
-        &tracker,
-        &registry,
-        &common::package(&t, common::logistic(&t), "logreg"),
-    );
-    let v2 = common::register(
-        &tracker,
-        &registry,
-        &common::package(&t, common::forest(&t, 5), "rf"),
-    );
+    let (tracker, registry, v1, v2) = common::lr_and_rf_versions(&t, 5);
     registry
         .set_alias("churn", "champion", v1, "ci", "first")
         .expect("alias");

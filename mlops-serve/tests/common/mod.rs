@@ -167,3 +167,20 @@ pub fn memory_registry() -> (
         mlops_core::registry::Registry::new(store),
     )
 }
+
+/// An in-memory registry holding `churn` version 1 (logistic regression) and
+/// version 2 (a forest of `trees` trees); returns both version numbers.
+pub fn lr_and_rf_versions(
+    t: &Telco,
+    trees: u16,
+) -> (
+    mlops_core::tracking::Tracker,
+    mlops_core::registry::Registry,
+    u32,
+    u32,
+) {
+    let (tracker, registry) = memory_registry();
+    let v1 = register(&tracker, &registry, &package(t, logistic(t), "logreg"));
+    let v2 = register(&tracker, &registry, &package(t, forest(t, trees), "rf"));
+    (tracker, registry, v1, v2)
+}
