@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use harness::{mlops_in as mlops, ok_text};
+use harness::{json_ok, mlops_in as mlops};
 use mlops_core::data::{ColumnType, CsvReader};
 use mlops_core::model::{ModelPackage, load_registered};
 use mlops_core::registry::Registry;
@@ -20,29 +20,9 @@ use mlops_core::store::{SharedStore, SledStore};
 use mlops_core::tracking::Tracker;
 use serde_json::Value;
 
-/// `mlops ARGS...` that must succeed; its stdout as one JSON document (the
-/// caller passes `--json` where the command needs it).
-fn json_ok(store: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok_text(store, args)).expect("stdout is one JSON document")
-}
-
 /// Every seventh Telco line (about 1,000 rows).
 fn telco_subsample(dir: &Path) -> PathBuf {
-    let full = std::fs::read_to_string(format!(
-        "{}/../examples/data/telco_churn.csv",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let mut lines = full.lines();
-    let mut out = String::from(lines.next().unwrap());
-    out.push('\n');
-    for line in lines.step_by(7) {
-        out.push_str(line);
-        out.push('\n');
-    }
-    let path = dir.join("telco_sub.csv");
-    std::fs::write(&path, out).unwrap();
-    path
+    harness::telco_every(dir, 7)
 }
 
 /// Trains and registers `churn` version 1 (logistic regression).

@@ -9,37 +9,16 @@ mod harness;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use harness::{assert_error as assert_one_line_error, mlops_in as mlops, ok_text};
+use harness::{assert_error as assert_one_line_error, json_ok, mlops_in as mlops};
 use mlops_core::data::Frame;
 use mlops_core::model::{ModelPackage, load_registered};
 use mlops_core::registry::Registry;
 use mlops_core::store::{SharedStore, SledStore};
 use mlops_core::tracking::Tracker;
-use serde_json::Value;
-
-/// `mlops ARGS...` that must succeed; its stdout as one JSON document (the
-/// caller passes `--json` where the command needs it).
-fn json_ok(store: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok_text(store, args)).expect("stdout is one JSON document")
-}
 
 /// Every fifth Telco line (about 1,400 rows) written to `dir`.
 fn telco_subsample(dir: &Path) -> PathBuf {
-    let full = std::fs::read_to_string(format!(
-        "{}/../examples/data/telco_churn.csv",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let mut lines = full.lines();
-    let mut out = String::from(lines.next().unwrap());
-    out.push('\n');
-    for line in lines.step_by(5) {
-        out.push_str(line);
-        out.push('\n');
-    }
-    let path = dir.join("telco_sub.csv");
-    std::fs::write(&path, out).unwrap();
-    path
+    harness::telco_every(dir, 5)
 }
 
 fn open(store: &Path) -> (Registry, Tracker) {

@@ -31,6 +31,28 @@ pub fn ok_text(store: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8 stdout")
 }
 
+/// `mlops ARGS...` that must succeed; its stdout as one JSON document (the
+/// caller passes `--json` where the command needs it).
+pub fn json_ok(store: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok_text(store, args)).expect("stdout is one JSON document")
+}
+
+/// Every `step`-th Telco data line (after the header) written to
+/// `dir/telco_sub.csv`: a small real file for commands that train.
+pub fn telco_every(dir: &Path, step: usize) -> std::path::PathBuf {
+    let full = std::fs::read_to_string(telco()).expect("telco csv");
+    let mut lines = full.lines();
+    let mut out = String::from(lines.next().expect("header"));
+    out.push('\n');
+    for line in lines.step_by(step) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let path = dir.join("telco_sub.csv");
+    std::fs::write(&path, out).expect("write subsample");
+    path
+}
+
 /// Runs a command with `--json` that must succeed; returns the document.
 pub fn ok_json(store: &Path, args: &[&str]) -> Value {
     let mut args = args.to_vec();
