@@ -30,8 +30,8 @@ pub use learner::{FittedModel, Learner, MulticlassLearner};
 /// The everyday API in one `use`.
 pub mod prelude {
     pub use crate::learner::{
-        ClassWeight, FittedModel, ForestParams, Learner, LinearParams, LogisticParams,
-        MulticlassLearner, SplitCriterion, TreeParams,
+        ClassWeight, FittedModel, ForestEngine, ForestParams, Learner, LinearParams,
+        LogisticParams, MulticlassLearner, SplitCriterion, TreeParams,
     };
     #[cfg(feature = "burn")]
     pub use crate::learner::{MlpParams, MlpTask};
