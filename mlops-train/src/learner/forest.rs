@@ -33,7 +33,13 @@ use crate::{Error, Result};
 ///
 /// let params = ForestParams::new().n_trees(50).min_samples_leaf(2).check()?;
 /// assert_eq!(params.n_trees(), 50);
+/// assert_eq!(params.engine(), ForestEngine::Histogram);
 /// assert!(ForestParams::new().n_trees(0).check().is_err());
+///
+/// // smartcore's forest instead, which cannot grow 65535 levels.
+/// let smartcore = ForestParams::new().engine(ForestEngine::Smartcore);
+/// assert!(smartcore.clone().max_depth(Some(u16::MAX)).check().is_err());
+/// assert_eq!(smartcore.check()?.engine(), ForestEngine::Smartcore);
 /// # Ok::<(), mlops_train::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
