@@ -2,11 +2,12 @@
 //! (`histogram_tree.rs`) grown in parallel, or smartcore's own forest
 //! (`smartcore_forest.rs`, [`ForestEngine::Smartcore`]).
 //!
-//! Histogram engine: tree `i` draws everything from `seed.derive_index("tree", i)`, so it
-//! depends only on the data and its index: the forest is the same whatever the
-//! thread count or scheduling, and rayon grows trees on every core. Leaves
-//! hold the positive-class share of their bootstrap weight and the forest
-//! averages them, as scikit-learn's `predict_proba`.
+//! Histogram engine: tree `i` draws everything from
+//! `seed.derive_index("tree", i)`, so it depends only on the data and its
+//! index: the forest is the same whatever the thread count or scheduling,
+//! and rayon grows trees on every core. Leaves hold the positive-class share
+//! of their bootstrap weight and the forest averages them, as scikit-learn's
+//! `predict_proba`.
 
 use mlops_core::model::{ClassTreeEnsemble, InferenceModel, SplitRule, TreeEnsemble};
 use mlops_core::seed::Seed;
@@ -103,7 +104,8 @@ impl ForestParams {
         self
     }
 
-    /// Maximum depth (`None` for unlimited).
+    /// Maximum depth (`None` for unlimited), the root at depth 0 as in
+    /// scikit-learn, for both engines.
     pub fn max_depth(mut self, depth: Option<u16>) -> Self {
         self.tree = self.tree.max_depth(depth);
         self
