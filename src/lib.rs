@@ -44,7 +44,8 @@ pub mod prelude {
     pub use mlops_serve::prelude::*;
     pub use mlops_train::metrics::BinaryMetrics;
     pub use mlops_train::prelude::{
-        FittedModel, ForestParams, Learner, LogisticParams, TreeParams, stratified_split,
+        FittedModel, ForestEngine, ForestParams, Learner, LogisticParams, TreeParams,
+        stratified_split,
     };
     #[cfg(feature = "burn")]
     pub use mlops_train::prelude::{MlpParams, MlpTask};

@@ -152,6 +152,89 @@ fn train_registers_and_exports() {
     assert!(scores.iter().all(|p| (0.0..=1.0).contains(p)));
 }
 
+/// `--param engine=smartcore` picks the random forest's smartcore engine:
+/// seeded (same digest in another process, another model for another
+/// seed), logged, and its parameters checked.
+#[test]
+fn train_with_the_smartcore_forest_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let data = data.to_str().unwrap();
+    let store = dir.path().join("store");
+    let args = |engine: &'static str, seed: &'static str| -> Vec<String> {
+        [
+            "--json",
+            "train",
+            "--data",
+            data,
+            "--target",
+            "Churn",
+            "--positive",
+            "Yes",
+            "--model",
+            "rf",
+            "--param",
+            "n_trees=15",
+            "--param",
+            engine,
+            "--seed",
+            seed,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let train = |engine: &'static str, seed: &'static str| {
+        let args = args(engine, seed);
+        json_ok(&store, &args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let first = train("engine=smartcore", "7");
+    assert_eq!(first["model"], "rf");
+    let auc = first["metrics"]["roc_auc"].as_f64().unwrap();
+    assert!(auc > 0.7, "roc_auc {auc}");
+    let again = train("engine=smartcore", "7");
+    assert_eq!(again["package_digest"], first["package_digest"]);
+    let other_seed = train("engine=smartcore", "8");
+    assert_ne!(other_seed["package_digest"], first["package_digest"]);
+    let histogram = train("engine=histogram", "7");
+    assert_ne!(histogram["package_digest"], first["package_digest"]);
+    {
+        let (_, tracker) = open(&store);
+        let run = tracker.get_run(first["run_id"].as_str().unwrap()).unwrap();
+        assert_eq!(run.summary.params["engine"], "smartcore");
+        let run = tracker
+            .get_run(histogram["run_id"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(run.summary.params["engine"], "histogram");
+    }
+
+    let base = [
+        "train",
+        "--data",
+        data,
+        "--target",
+        "Churn",
+        "--positive",
+        "Yes",
+        "--model",
+        "rf",
+    ];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        mlops(&store, &args)
+    };
+    assert_one_line_error(
+        &with(&["--param", "engine=ranger"]),
+        1,
+        &["engine", "ranger", "smartcore"],
+    );
+    assert_one_line_error(
+        &with(&["--param", "engine=smartcore", "--param", "max_depth=65535"]),
+        1,
+        &["max_depth", "smartcore"],
+    );
+}
+
 #[test]
 fn explicit_test_data_and_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -73,6 +73,15 @@ fn fit(c: &mut Criterion) {
     group.bench_function("random_forest_100", |b| {
         b.iter(|| rf.fit(&x, &y, Seed(42)).expect("fit"))
     });
+    // smartcore's own forest (exact splits, one tree after another).
+    let smartcore_rf = ForestParams::new()
+        .engine(ForestEngine::Smartcore)
+        .n_trees(100)
+        .check()
+        .expect("valid");
+    group.bench_function("random_forest_100_smartcore", |b| {
+        b.iter(|| smartcore_rf.fit(&x, &y, Seed(42)).expect("fit"))
+    });
     #[cfg(feature = "burn")]
     {
         // Defaults: one hidden layer of 32, batches of 64, early stopping.

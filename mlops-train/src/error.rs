@@ -39,10 +39,10 @@ pub enum Error {
     #[error("linear regression fit failed: {0}")]
     Linear(#[from] linfa_linear::LinearError<f64>),
 
-    /// smartcore failed to fit or predict a decision tree.
+    /// smartcore failed to fit or predict a decision tree or forest.
     #[error("{learner} {stage} failed (tree {tree}): {source}")]
     Smartcore {
-        /// The learner (`tree`).
+        /// The learner (`tree`, or `rf` with the smartcore engine).
         learner: &'static str,
         /// `input`, `fit` or `predict`.
         stage: &'static str,

@@ -1,8 +1,9 @@
 //! `mlops-train`: learners, seeded splits and evaluation metrics.
 //!
 //! - [`learner`]: logistic regression (argmin's L-BFGS, as linfa-logistic),
-//!   linear regression (linfa), decision tree (smartcore) and a histogram
-//!   random forest of our own behind the [`Learner`] /
+//!   linear regression (linfa), decision tree (smartcore) and a random
+//!   forest (our own histogram trees, or smartcore's forest with
+//!   `ForestEngine::Smartcore`) behind the [`Learner`] /
 //!   [`FittedModel`] pair, with validated parameter builders; each fitted
 //!   model converts to `mlops_core::model::InferenceModel`. With the `burn`
 //!   cargo feature, an MLP (`MlpParams`) trained with burn on the CPU.
@@ -30,8 +31,8 @@ pub use learner::{FittedModel, Learner, MulticlassLearner};
 /// The everyday API in one `use`.
 pub mod prelude {
     pub use crate::learner::{
-        ClassWeight, FittedModel, ForestParams, Learner, LinearParams, LogisticParams,
-        MulticlassLearner, SplitCriterion, TreeParams,
+        ClassWeight, FittedModel, ForestEngine, ForestParams, Learner, LinearParams,
+        LogisticParams, MulticlassLearner, SplitCriterion, TreeParams,
     };
     #[cfg(feature = "burn")]
     pub use crate::learner::{MlpParams, MlpTask};

@@ -148,12 +148,22 @@ fn linear_regression_conversion_and_determinism() {
     assert!(r2 > 0.99, "r2 {r2}");
 }
 
-fn forest_bytes(x: &Array2<f64>, y: &Array1<f64>, seed: u64, threads: usize) -> String {
+fn forest_bytes(
+    engine: ForestEngine,
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    seed: u64,
+    threads: usize,
+) -> String {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .expect("pool");
-    let params = ForestParams::new().n_trees(20).check().expect("valid");
+    let params = ForestParams::new()
+        .engine(engine)
+        .n_trees(20)
+        .check()
+        .expect("valid");
     let fitted = pool.install(|| params.fit(x, y, Seed(seed))).expect("fit");
     bytes(&fitted.to_inference().expect("convert"))
 }
@@ -161,21 +171,35 @@ fn forest_bytes(x: &Array2<f64>, y: &Array1<f64>, seed: u64, threads: usize) -> 
 #[test]
 fn forest_conversion_and_determinism() {
     let (x, y, x_new) = data();
-    let params = ForestParams::new().n_trees(20).check().expect("valid");
-    let fitted = params.fit(&x, &y, Seed(7)).expect("fit");
-    assert_equivalent(&fitted, &x_new);
-    assert_equivalent(&fitted, &x);
-    let one = forest_bytes(&x, &y, 7, 1);
-    assert_eq!(
-        one,
-        forest_bytes(&x, &y, 7, 2),
-        "thread count changed the forest"
-    );
-    assert_eq!(one, forest_bytes(&x, &y, 7, 4));
+    let mut by_engine = Vec::new();
+    for engine in [ForestEngine::Histogram, ForestEngine::Smartcore] {
+        let params = ForestParams::new()
+            .engine(engine)
+            .n_trees(20)
+            .check()
+            .expect("valid");
+        assert_eq!(params.engine(), engine);
+        let fitted = params.fit(&x, &y, Seed(7)).expect("fit");
+        assert_eq!(fitted.n_trees(), 20);
+        assert_equivalent(&fitted, &x_new);
+        assert_equivalent(&fitted, &x);
+        let one = forest_bytes(engine, &x, &y, 7, 1);
+        assert_eq!(
+            one,
+            forest_bytes(engine, &x, &y, 7, 2),
+            "{engine:?}: thread count changed the forest"
+        );
+        assert_eq!(one, forest_bytes(engine, &x, &y, 7, 4), "{engine:?}");
+        assert_ne!(
+            one,
+            forest_bytes(engine, &x, &y, 8, 2),
+            "{engine:?}: a different seed must change the forest"
+        );
+        by_engine.push(one);
+    }
     assert_ne!(
-        one,
-        forest_bytes(&x, &y, 8, 2),
-        "a different seed must change the forest"
+        by_engine[0], by_engine[1],
+        "the engines grow different trees"
     );
 }
 
@@ -214,6 +238,14 @@ fn digests() -> String {
             .expect("f")
             .to_inference(),
         ForestParams::new()
+            .n_trees(10)
+            .check()
+            .expect("v")
+            .fit(&x, &y, s)
+            .expect("f")
+            .to_inference(),
+        ForestParams::new()
+            .engine(ForestEngine::Smartcore)
             .n_trees(10)
             .check()
             .expect("v")
@@ -300,10 +332,26 @@ fn params_errors_name_the_parameter() {
                 .expect_err("bad"),
             "max_features",
         ),
+        (
+            // smartcore counts the root as level 1 and stops at u16::MAX.
+            ForestParams::new()
+                .engine(ForestEngine::Smartcore)
+                .max_depth(Some(u16::MAX))
+                .check()
+                .expect_err("bad"),
+            "max_depth",
+        ),
     ];
     for (err, name) in cases {
         assert!(err.to_string().contains(&format!("`{name}`")), "{err}");
     }
+    // The histogram engine honours that depth.
+    assert!(
+        ForestParams::new()
+            .max_depth(Some(u16::MAX))
+            .check()
+            .is_ok()
+    );
 }
 
 #[test]
@@ -330,12 +378,46 @@ fn bad_training_data_is_an_error() {
     let mut bad = x.clone();
     bad[[3, 2]] = f64::NAN;
     assert!(lr.fit(&bad, &y, Seed(0)).is_err(), "NaN feature");
-    let rf = ForestParams::new()
-        .n_trees(2)
-        .max_features(Some(99))
-        .check()
-        .expect("valid");
-    assert!(rf.fit(&x, &y, Seed(0)).is_err(), "max_features > features");
+    for engine in [ForestEngine::Histogram, ForestEngine::Smartcore] {
+        let rf = ForestParams::new()
+            .engine(engine)
+            .n_trees(2)
+            .max_features(Some(99))
+            .check()
+            .expect("valid");
+        let err = rf
+            .fit(&x, &y, Seed(0))
+            .expect_err("max_features > features");
+        assert!(
+            err.to_string().contains("`max_features`"),
+            "{engine:?}: {err}"
+        );
+        let err = rf
+            .fit_multiclass(&x, &y, 2, Seed(0))
+            .expect_err("max_features > features");
+        assert!(
+            err.to_string().contains("`max_features`"),
+            "{engine:?}: {err}"
+        );
+        let rf = ForestParams::new()
+            .engine(engine)
+            .n_trees(2)
+            .check()
+            .expect("valid");
+        assert!(
+            rf.fit(&x, &Array1::zeros(600), Seed(0)).is_err(),
+            "{engine:?}: one class"
+        );
+        assert!(
+            rf.fit(&bad, &y, Seed(0)).is_err(),
+            "{engine:?}: NaN feature"
+        );
+        let fitted = rf.fit(&x, &y, Seed(0)).expect("fit");
+        assert!(
+            fitted.predict_native(&Array2::zeros((2, 3))).is_err(),
+            "{engine:?}"
+        );
+    }
     let fitted = lr.fit(&x, &y, Seed(0)).expect("fit");
     assert!(fitted.predict_native(&Array2::zeros((2, 3))).is_err());
 }

@@ -210,10 +210,14 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
 
 #[test]
 fn trainer_logs_multiclass_metrics_and_is_reproducible() {
-    for name in ["logreg", "tree", "rf"] {
-        let mut learner = LearnerConfig::from_name(name).expect("learner");
-        if name == "rf" {
+    for name in ["logreg", "tree", "rf", "rf-smartcore"] {
+        let mut learner =
+            LearnerConfig::from_name(name.trim_end_matches("-smartcore")).expect("learner");
+        if name.starts_with("rf") {
             learner = learner.set_param("n_trees", "20").expect("n_trees");
+        }
+        if name == "rf-smartcore" {
+            learner = learner.set_param("engine", "smartcore").expect("engine");
         }
         let train = |threads: usize| {
             in_pool(threads, || {

@@ -86,6 +86,14 @@ fn every_learner_predicts_through_its_package_as_the_library_does() {
         .fit(&x, &y, seed)
         .expect("fit");
     check("rf", &rf, &churn, &frame, &x, classification());
+    let smartcore_rf = ForestParams::new()
+        .engine(ForestEngine::Smartcore)
+        .n_trees(20)
+        .check()
+        .expect("rf")
+        .fit(&x, &y, seed)
+        .expect("fit");
+    check("rf", &smartcore_rf, &churn, &frame, &x, classification());
 
     let charges = FeatureSpec::new()
         .numeric(NumericFeature::new("tenure"))

@@ -1,6 +1,6 @@
 //! Same seed and data => the same package digest, for every learner,
 //! whatever the rayon thread count and across processes; a different seed
-//! changes a random forest.
+//! changes a random forest (either engine).
 //!
 //! The cross-process test runs this test binary again as a child (the
 //! ignored `print_digests` test, selected with `--ignored --exact`) under
@@ -45,6 +45,7 @@ fn learners() -> Vec<(&'static str, LearnerConfig, FeatureSpec)> {
         .expect("rf")
         .set_param("n_trees", "30")
         .expect("n_trees");
+    let smartcore_rf = rf.clone().set_param("engine", "smartcore").expect("engine");
     #[allow(unused_mut)]
     let mut all = vec![
         (
@@ -57,7 +58,8 @@ fn learners() -> Vec<(&'static str, LearnerConfig, FeatureSpec)> {
             LearnerConfig::from_name("tree").expect("tree"),
             churn.clone(),
         ),
-        ("rf", rf, churn),
+        ("rf", rf, churn.clone()),
+        ("rf-smartcore", smartcore_rf, churn),
         (
             "linear",
             LearnerConfig::from_name("linear").expect("linear"),
@@ -123,6 +125,12 @@ fn same_seed_same_digest_on_one_and_two_threads() {
 
 #[test]
 fn a_different_seed_changes_the_forest() {
+    for engine in ["histogram", "smartcore"] {
+        a_different_seed_changes_the_forest_on(engine);
+    }
+}
+
+fn a_different_seed_changes_the_forest_on(engine: &str) {
     let frame = telco();
     let (train_rows, test_rows): (Vec<usize>, Vec<usize>) =
         (0..frame.n_rows()).partition(|i| i % 5 != 0);
@@ -132,7 +140,9 @@ fn a_different_seed_changes_the_forest() {
     let rf = LearnerConfig::from_name("rf")
         .expect("rf")
         .set_param("n_trees", "30")
-        .expect("n_trees");
+        .expect("n_trees")
+        .set_param("engine", engine)
+        .expect("engine");
     // An explicit test frame: the seed reaches only the forest (the profile
     // reservoir keeps all 560 training values whatever the seed).
     let fit = |seed: u64| {
@@ -145,8 +155,8 @@ fn a_different_seed_changes_the_forest() {
             .package
     };
     let (a, b, a_again) = (fit(1), fit(2), fit(1));
-    assert_eq!(a.digest(), a_again.digest());
-    assert_ne!(a.digest(), b.digest());
+    assert_eq!(a.digest(), a_again.digest(), "{engine}");
+    assert_ne!(a.digest(), b.digest(), "{engine}");
     // Only the forest differs (the profile records its derived seed).
     assert!(a.model() != b.model());
     assert!(a.features() == b.features());

@@ -20,9 +20,11 @@ mod logistic;
 #[cfg(feature = "burn")]
 mod mlp;
 mod multinomial;
+mod smartcore_forest;
+mod smartcore_tree;
 mod tree;
 
-pub use forest::{FittedClassForest, FittedForest, ForestParams, ValidForestParams};
+pub use forest::{FittedClassForest, FittedForest, ForestEngine, ForestParams, ValidForestParams};
 pub use linear::{FittedLinear, LinearParams, ValidLinearParams};
 pub use logistic::{ClassWeight, FittedLogistic, LogisticParams, ValidLogisticParams};
 #[cfg(feature = "burn")]

@@ -3,27 +3,21 @@
 //! smartcore rather than linfa-trees: linfa-trees breaks a tie between class
 //! counts at a leaf by `HashMap` iteration order, which is randomised per
 //! process, so the same data and seed gave different trees (seen on a
-//! synthetic set with duplicate rows). smartcore's tree is deterministic and
-//! is deterministic. (The random forest grows its own histogram trees, see
-//! `histogram_tree.rs`.)
+//! synthetic set with duplicate rows). smartcore's tree is deterministic. (The random
+//! forest grows its own histogram trees by default, see `histogram_tree.rs`;
+//! its smartcore engine is `smartcore_forest.rs`.)
 
-use std::collections::VecDeque;
-
-use mlops_core::model::{ClassTreeEnsemble, InferenceModel, SplitRule, TreeEnsemble, TreeNode};
+use mlops_core::model::{ClassTreeEnsemble, InferenceModel, SplitRule, TreeEnsemble};
 use mlops_core::seed::Seed;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
-use smartcore::linalg::basic::matrix::DenseMatrix;
-use smartcore::tree::decision_tree_classifier::{
-    DecisionTreeClassifier, DecisionTreeClassifierParameters, SplitCriterion as SmartCriterion,
-};
+use smartcore::tree::decision_tree_classifier::DecisionTreeClassifierParameters;
 
 use super::multinomial::class_labels;
+use super::smartcore_tree::{SmartTree, append_tree, dense, smart_criterion, tree_view};
 use super::{FittedModel, Learner, MulticlassLearner, binary_labels, check_x, check_xy};
 use crate::error::invalid;
 use crate::{Error, Result};
-
-type SmartTree = DecisionTreeClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
 
 /// Impurity measure for choosing splits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -145,22 +139,20 @@ impl Learner for ValidTreeParams {
         let labels: Vec<u32> = binary_labels(y)?.iter().map(|&c| c as u32).collect();
         let _span = tracing::debug_span!("fit", learner = "tree", rows = x.nrows()).entered();
         let params = DecisionTreeClassifierParameters {
-            criterion: match self.0.criterion {
-                SplitCriterion::Gini => SmartCriterion::Gini,
-                SplitCriterion::Entropy => SmartCriterion::Entropy,
-            },
+            criterion: smart_criterion(self.0.criterion),
             max_depth: self.0.max_depth,
             min_samples_leaf: self.0.min_samples_leaf,
             min_samples_split: self.0.min_samples_split,
             seed: Some(seed.derive("tree").value()),
         };
-        let model =
-            SmartTree::fit(&dense(x)?, &labels, params).map_err(|source| Error::Smartcore {
+        let model = SmartTree::fit(&dense(x, "tree")?, &labels, params).map_err(|source| {
+            Error::Smartcore {
                 learner: "tree",
                 stage: "fit",
                 tree: 0,
                 source,
-            })?;
+            }
+        })?;
         Ok(FittedTree {
             model,
             n_features: x.ncols(),
@@ -173,7 +165,7 @@ impl FittedModel for FittedTree {
         check_x(x, self.n_features)?;
         let pred = self
             .model
-            .predict(&dense(x)?)
+            .predict(&dense(x, "tree")?)
             .map_err(|source| Error::Smartcore {
                 learner: "tree",
                 stage: "predict",
@@ -235,22 +227,20 @@ impl MulticlassLearner for ValidTreeParams {
         )
         .entered();
         let params = DecisionTreeClassifierParameters {
-            criterion: match self.0.criterion {
-                SplitCriterion::Gini => SmartCriterion::Gini,
-                SplitCriterion::Entropy => SmartCriterion::Entropy,
-            },
+            criterion: smart_criterion(self.0.criterion),
             max_depth: self.0.max_depth,
             min_samples_leaf: self.0.min_samples_leaf,
             min_samples_split: self.0.min_samples_split,
             seed: Some(seed.derive("tree").value()),
         };
-        let model =
-            SmartTree::fit(&dense(x)?, &labels, params).map_err(|source| Error::Smartcore {
+        let model = SmartTree::fit(&dense(x, "tree")?, &labels, params).map_err(|source| {
+            Error::Smartcore {
                 learner: "tree",
                 stage: "fit",
                 tree: 0,
                 source,
-            })?;
+            }
+        })?;
         Ok(FittedClassTree {
             model,
             n_features: x.ncols(),
@@ -273,7 +263,7 @@ impl FittedModel for FittedClassTree {
         check_x(x, self.n_features)?;
         let pred = self
             .model
-            .predict(&dense(x)?)
+            .predict(&dense(x, "tree")?)
             .map_err(|source| Error::Smartcore {
                 learner: "tree",
                 stage: "predict",
@@ -308,88 +298,4 @@ impl FittedModel for FittedClassTree {
             trees, k, identity,
         )?))
     }
-}
-
-/// Row-major copy of `x` as smartcore's own matrix (smartcore's ndarray
-/// bindings use another ndarray major version).
-fn dense(x: &Array2<f64>) -> Result<DenseMatrix<f64>> {
-    let values: Vec<f64> = x.iter().copied().collect();
-    DenseMatrix::new(x.nrows(), x.ncols(), values, false).map_err(|source| Error::Smartcore {
-        learner: "tree",
-        stage: "input",
-        tree: 0,
-        source,
-    })
-}
-
-/// smartcore keeps its tree nodes private; its serde form is the public view
-/// of them. These mirror the fields we need (unknown fields are ignored).
-#[derive(Deserialize)]
-struct SmartTreeView {
-    nodes: Vec<SmartNodeView>,
-    classes: Vec<u32>,
-}
-
-#[derive(Deserialize)]
-struct SmartNodeView {
-    output: usize,
-    split_feature: usize,
-    split_value: Option<f64>,
-    true_child: Option<usize>,
-    false_child: Option<usize>,
-}
-
-/// A smartcore decision tree's nodes, read from its serde form.
-fn tree_view<T: Serialize>(tree: &T) -> std::result::Result<SmartTreeView, String> {
-    let value = serde_json::to_value(tree).map_err(|e| e.to_string())?;
-    serde_json::from_value(value).map_err(|e| e.to_string())
-}
-
-/// Appends a smartcore tree to `nodes`, breadth-first, so every child lands
-/// after its parent.
-fn append_tree(tree: &SmartTreeView, nodes: &mut Vec<TreeNode>) -> std::result::Result<(), String> {
-    let root = tree.nodes.first().ok_or("empty tree")?;
-    let u32_of = |i: usize| u32::try_from(i).map_err(|_| "index too large".to_string());
-    let start = nodes.len();
-    nodes.push(TreeNode::leaf(0.0));
-    let mut queue = VecDeque::from([(root, start)]);
-    while let Some((node, at)) = queue.pop_front() {
-        match (node.true_child, node.false_child) {
-            (None, _) => {
-                let class = tree
-                    .classes
-                    .get(node.output)
-                    .ok_or_else(|| format!("leaf output {} has no class", node.output))?;
-                nodes[at] = TreeNode::leaf(f64::from(*class));
-            }
-            (Some(t), Some(f)) => {
-                let (Some(tn), Some(fnode)) = (tree.nodes.get(t), tree.nodes.get(f)) else {
-                    return Err(format!("child index out of range at node {at}"));
-                };
-                // smartcore compares against NaN (always false) when a split
-                // has no value; -inf routes finite inputs the same way.
-                let threshold = node.split_value.unwrap_or(f64::NEG_INFINITY);
-                let (l, r) = (nodes.len(), nodes.len() + 1);
-                nodes.push(TreeNode::leaf(0.0));
-                nodes.push(TreeNode::leaf(0.0));
-                nodes[at] = TreeNode::split(
-                    u32_of(node.split_feature)?,
-                    threshold,
-                    u32_of(l)?,
-                    u32_of(r)?,
-                );
-                queue.push_back((tn, l));
-                queue.push_back((fnode, r));
-            }
-            (Some(_), None) => {
-                return Err(format!("node {at} has a true child but no false child"));
-            }
-        }
-        if nodes.len() - start > 2 * tree.nodes.len() + 2 {
-            // A well-formed tree never grows past its own node count; stop
-            // rather than loop on a malformed one.
-            return Err("node graph is not a tree".into());
-        }
-    }
-    Ok(())
 }

@@ -35,6 +35,9 @@ pub enum TaskKind {
 ///     .set_param("max_depth", "6")?;
 /// assert_eq!(rf.name(), "rf");
 /// assert_eq!(rf.params()?["n_trees"], "20");
+/// assert_eq!(rf.params()?["engine"], "histogram");
+/// let smartcore = rf.set_param("engine", "smartcore")?;
+/// assert_eq!(smartcore.params()?["engine"], "smartcore");
 /// assert!(LearnerConfig::from_name("rf")?.set_param("n_trees", "0").is_err());
 /// assert!(LearnerConfig::from_name("rf")?.set_param("depth", "3").is_err());
 /// # Ok::<(), mlops_train::Error>(())
