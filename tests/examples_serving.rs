@@ -46,6 +46,7 @@ fn run(name: &str, args: &[&str]) -> String {
 }
 
 /// The whitespace-separated fields of the line starting with `key`.
+#[cfg(feature = "http")]
 fn fields<'a>(out: &'a str, key: &str) -> Vec<&'a str> {
     out.lines()
         .find(|l| l.starts_with(key))
