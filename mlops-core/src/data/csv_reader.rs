@@ -742,12 +742,13 @@ impl RowSink {
         }
     }
 
-    /// Appends the rows of a later part of the same file.
-    fn append(&mut self, other: RowSink) {
+    /// Appends the rows of a later part of the same file (`last`: the
+    /// last one, see [`CategoricalColumn::append`]).
+    fn append(&mut self, other: RowSink, last: bool) {
         for (a, b) in self.columns.iter_mut().zip(other.columns) {
             match (a, b) {
                 (Column::Numeric(a), Column::Numeric(b)) => a.append(b),
-                (Column::Categorical(a), Column::Categorical(b)) => a.append(b),
+                (Column::Categorical(a), Column::Categorical(b)) => a.append(b, last),
                 // Every part is built from the same types.
                 _ => {}
             }
@@ -853,7 +854,7 @@ fn merge_parts<R: Read>(
     let parts = results.len();
     let mut line_offset = head.body_line.saturating_sub(1);
     let mut merged: Option<RowSink> = None;
-    for result in results {
+    for (i, result) in results.into_iter().enumerate() {
         let (mut sink, newlines) = result.map_err(|e| shift_line(e, line_offset))?;
         for r in &mut sink.rejected {
             r.line += line_offset;
@@ -862,7 +863,7 @@ fn merge_parts<R: Read>(
         merged = Some(match merged {
             None => sink,
             Some(mut m) => {
-                m.append(sink);
+                m.append(sink, i + 1 == parts);
                 m
             }
         });
