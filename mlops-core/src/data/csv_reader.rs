@@ -633,6 +633,10 @@ pub(super) struct DistinctShare {
 /// The fields of one record: the bytes they are cut from, and where each
 /// field lies in them.
 pub(super) trait Fields {
+    /// [`Fields::text`] as a `str`, when already known to be UTF-8.
+    fn valid_text(&self) -> Option<&str> {
+        None
+    }
     /// Number of fields.
     fn field_count(&self) -> usize;
     /// The bytes the fields are ranges of.
@@ -987,7 +991,10 @@ fn parse_record<'r, F: Fields>(
             found: rec.field_count(),
         });
     }
-    let whole = match std::str::from_utf8(rec.text()) {
+    let whole = match rec
+        .valid_text()
+        .map_or_else(|| std::str::from_utf8(rec.text()), Ok)
+    {
         Ok(w) => w,
         Err(_) => {
             for (i, name) in headers.iter().enumerate() {
@@ -1256,6 +1263,69 @@ mod tests {
             5000
         );
         assert_eq!(out.frame.categorical("b").unwrap().get(2), Some("x"));
+    }
+
+    #[test]
+    fn plain_split_checks_utf8_per_buffer_and_keeps_error_positions() {
+        // Multi-byte characters across every buffer boundary, and one bad
+        // byte in the last column of row 150 (line 152).
+        let mut data = b"id,name,x\n".to_vec();
+        for i in 0..300 {
+            data.extend_from_slice(format!("{i},é{}ü€,{i}.5\n", "x".repeat(i % 7)).as_bytes());
+            if i == 149 {
+                data.extend_from_slice(b"150,ok,1\xff\n");
+            }
+        }
+        let typed = CsvReader::new().column_type("x", ColumnType::Categorical);
+        for reader in [typed.clone(), typed.clone().lenient(true)] {
+            for parts in [2, 3] {
+                assert_file_same(&reader, &data, parts);
+                let seq = reader.read_slice(&data, "t.csv", 1, MIN_PART_BYTES);
+                let par = reader.read_slice(&data, "t.csv", parts, 1);
+                assert_same_outcome(seq, par, "utf8");
+            }
+        }
+        let err = typed
+            .read_slice(&data, "t.csv", 3, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("t.csv:152:") && err.contains("`x`"),
+            "{err}"
+        );
+        let out = typed
+            .lenient(true)
+            .read_slice(&data, "t.csv", 3, 1)
+            .unwrap();
+        assert_eq!(out.rejected.len(), 1);
+        assert_eq!(out.rejected[0].line, 152);
+        assert_eq!(out.frame.n_rows(), 300);
+        // Tiny buffers: a buffer never ends inside a character that is
+        // checked, since only whole lines are.
+        let headers = vec!["id".to_owned(), "name".to_owned(), "x".to_owned()];
+        let types = [
+            ColumnType::Numeric,
+            ColumnType::Categorical,
+            ColumnType::Categorical,
+        ];
+        let reader = CsvReader::new();
+        let ctx = ParseCtx {
+            opts: &reader,
+            source: "t.csv",
+            headers: &headers,
+            types: &types,
+            distinct_shares: &[],
+        };
+        let body = "1,é€ü,a\n2,€,b\r\n\n3,üü,c";
+        for size in [1, 2, 3, 5, 7, 64] {
+            let (sink, newlines) = parse_plain(&ctx, body.as_bytes(), PartHint::default(), size)
+                .unwrap()
+                .unwrap();
+            assert_eq!((sink.rows, newlines), (3, 3));
+            let frame = sink.finish(&headers).unwrap().frame;
+            let names: Vec<_> = frame.categorical("name").unwrap().iter().collect();
+            assert_eq!(names, [Some("é€ü"), Some("€"), Some("üü")]);
+        }
     }
 
     #[test]
