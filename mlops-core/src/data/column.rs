@@ -140,14 +140,15 @@ const SMALL_DICTIONARY: usize = 16;
 /// equal strings for strings up to 16 bytes, so most categories compare in
 /// three word comparisons, without a byte loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct SmallKey {
+pub(super) struct SmallKey {
     len: usize,
     head: u64,
     tail: u64,
 }
 
 impl SmallKey {
-    fn of(s: &[u8]) -> Self {
+    #[inline]
+    pub(super) fn of(s: &[u8]) -> Self {
         let word8 = |b: Option<&[u8]>| {
             b.and_then(|b| <[u8; 8]>::try_from(b).ok())
                 .map_or(0, u64::from_le_bytes)
@@ -173,7 +174,7 @@ impl SmallKey {
     }
 
     /// The key covers the whole string.
-    fn is_exact(&self) -> bool {
+    pub(super) fn is_exact(&self) -> bool {
         self.len <= 16
     }
 }
@@ -380,6 +381,7 @@ impl CategoricalColumn {
         counts
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, v: Option<&str>) {
         let code = match v {
             None => MISSING_CODE,
@@ -404,6 +406,7 @@ impl CategoricalColumn {
     }
 
     /// The code of `s`, adding it to the dictionary when new.
+    #[inline]
     fn intern(&mut self, s: &str) -> u32 {
         // Most categorical columns have a handful of values: a scan of
         // their keys beats hashing every cell.
@@ -415,6 +418,12 @@ impl CategoricalColumn {
             let hash = FxBuildHasher.hash_one(s);
             return self.add_entry(s, Some(hash));
         }
+        self.intern_hashed(s)
+    }
+
+    /// [`CategoricalColumn::intern`] in a large dictionary.
+    #[inline(never)]
+    fn intern_hashed(&mut self, s: &str) -> u32 {
         let hash = FxBuildHasher.hash_one(s);
         let (text, ends) = (&self.text, &self.ends);
         // One probe sequence for both the lookup and the insertion.
@@ -436,6 +445,7 @@ impl CategoricalColumn {
     }
 
     /// The code of `s` among the small-dictionary keys.
+    #[inline]
     fn find_small(&self, key: SmallKey, s: &str) -> Option<u32> {
         let text = self.text.as_bytes();
         self.small.iter().enumerate().find_map(|(c, k)| {
@@ -461,6 +471,7 @@ impl CategoricalColumn {
 
     /// Adds `s` (not in the dictionary) as a new entry; it is indexed in
     /// the lookup table when `hash` is given.
+    #[inline(never)]
     fn add_entry(&mut self, s: &str, hash: Option<u64>) -> u32 {
         let c = self.ends.len() as u32;
         if self.small.len() < SMALL_DICTIONARY && self.small.len() == self.ends.len() {

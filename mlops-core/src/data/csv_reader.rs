@@ -9,7 +9,7 @@ use std::path::Path;
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
-use super::column::{CategoricalColumn, Column, ColumnType, NumericColumn};
+use super::column::{CategoricalColumn, Column, ColumnType, NumericColumn, SmallKey};
 use super::csv_plain::parse_plain;
 use super::frame::Frame;
 use crate::error::{Error, Result};
@@ -336,13 +336,15 @@ impl CsvReader {
 }
 
 /// The missing-value tokens, checked for every cell: a test on the cell's
-/// length first (tokens are short, most cells are not), then a scan of the
-/// few tokens, or a fast non-cryptographic hash when there are many.
+/// length first (tokens are short, most cells are not), then a comparison
+/// of [`SmallKey`]s (a few word comparisons) with the few tokens, or a fast
+/// non-cryptographic hash when there are many or long ones.
 #[derive(Debug, Clone)]
 struct MissingTokens {
     tokens: FxHashSet<String>,
-    /// The tokens again, when few enough to scan.
-    few: Option<Vec<String>>,
+    /// The tokens' keys, when few enough to scan and each key covers its
+    /// whole token.
+    few: Option<Vec<SmallKey>>,
     /// Bit `n` set when a token has `n` bytes (`n < 64`).
     lengths: u64,
     max_len: usize,
@@ -356,7 +358,8 @@ impl MissingTokens {
             .iter()
             .filter(|t| t.len() < 64)
             .fold(0u64, |bits, t| bits | 1 << t.len());
-        let few = (tokens.len() <= 8).then(|| tokens.iter().cloned().collect());
+        let keys: Vec<SmallKey> = tokens.iter().map(|t| SmallKey::of(t.as_bytes())).collect();
+        let few = (keys.len() <= 8 && keys.iter().all(SmallKey::is_exact)).then_some(keys);
         Self {
             tokens,
             few,
@@ -365,16 +368,17 @@ impl MissingTokens {
         }
     }
 
+    #[inline]
     fn contains(&self, cell: &str) -> bool {
         let n = cell.len();
         if n > self.max_len || (n < 64 && self.lengths >> n & 1 == 0) {
             return false;
         }
         match &self.few {
-            // Inline byte compare: tokens are a few bytes, a `memcmp` call is not.
-            Some(few) => few
-                .iter()
-                .any(|t| t.len() == n && t.bytes().zip(cell.bytes()).all(|(a, b)| a == b)),
+            Some(few) => {
+                let key = SmallKey::of(cell.as_bytes());
+                few.iter().any(|k| *k == key)
+            }
             None => self.tokens.contains(cell),
         }
     }
@@ -1422,6 +1426,17 @@ mod tests {
         }
         let many = MissingTokens::new((0..20).map(|i| format!("m{i}")).chain(["?".to_owned()]));
         assert!(many.few.is_none());
+        let long =
+            MissingTokens::new(["not available at all".to_owned(), "-".to_owned()].into_iter());
+        assert!(long.few.is_none());
+        assert!(long.contains("not available at all") && long.contains("-"));
+        assert!(!long.contains("not available at alL") && !long.contains("+"));
+        let cased = MissingTokens::new(
+            ["N/A".to_owned(), "n/a".to_owned(), "missing".to_owned()].into_iter(),
+        );
+        assert!(cased.few.is_some());
+        assert!(cased.contains("N/A") && cased.contains("n/a") && cased.contains("missing"));
+        assert!(!cased.contains("N/a") && !cased.contains("missinG") && !cased.contains("NA"));
         assert!(many.contains("m19") && many.contains("?") && !many.contains("m20"));
     }
 
