@@ -1426,11 +1426,16 @@ mod tests {
         }
         let many = MissingTokens::new((0..20).map(|i| format!("m{i}")).chain(["?".to_owned()]));
         assert!(many.few.is_none());
-        let long =
-            MissingTokens::new(["not available at all".to_owned(), "-".to_owned()].into_iter());
+        let long = MissingTokens::new(
+            [
+                "not available at all, not at all".to_owned(),
+                "-".to_owned(),
+            ]
+            .into_iter(),
+        );
         assert!(long.few.is_none());
-        assert!(long.contains("not available at all") && long.contains("-"));
-        assert!(!long.contains("not available at alL") && !long.contains("+"));
+        assert!(long.contains("not available at all, not at all") && long.contains("-"));
+        assert!(!long.contains("not available at all, not at alL") && !long.contains("+"));
         let cased = MissingTokens::new(
             ["N/A".to_owned(), "n/a".to_owned(), "missing".to_owned()].into_iter(),
         );
