@@ -460,13 +460,21 @@ impl CategoricalColumn {
     /// The code of `s` among the small-dictionary keys.
     #[inline(always)]
     fn find_small(&self, key: SmallKey, s: &str) -> Option<u32> {
-        let text = self.text.as_bytes();
-        self.small.iter().enumerate().find_map(|(c, k)| {
-            let hit = *k == key
+        // A plain loop: as an iterator chain this was not inlined.
+        let mut start = 0;
+        for (c, (k, &end)) in self.small.iter().zip(&self.ends).enumerate() {
+            if *k == key
                 && (key.is_exact()
-                    || same_bytes(entry_bytes_raw(text, &self.ends, c), s.as_bytes()));
-            hit.then_some(c as u32)
-        })
+                    || same_bytes(
+                        self.text.as_bytes().get(start..end).unwrap_or_default(),
+                        s.as_bytes(),
+                    ))
+            {
+                return Some(c as u32);
+            }
+            start = end;
+        }
+        None
     }
 
     /// The code of `s`, `None` when it is not in the dictionary.
