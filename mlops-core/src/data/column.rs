@@ -407,14 +407,15 @@ impl CategoricalColumn {
     }
 
     /// Reserves room for `distinct` more dictionary entries of about
-    /// `bytes` bytes in all, so a column of mostly unique values (an id)
-    /// does not rehash or copy its strings as it grows.
-    pub(crate) fn reserve_distinct(&mut self, distinct: usize, bytes: usize) {
+    /// `bytes` bytes in all, `indexed` of them in the lookup table, so a
+    /// column of mostly unique values (an id) does not rehash or copy its
+    /// strings as it grows.
+    pub(crate) fn reserve_distinct(&mut self, distinct: usize, indexed: usize, bytes: usize) {
         self.ends.reserve(distinct);
         self.text.reserve(bytes);
         let (text, ends) = (&self.text, &self.ends);
         self.lookup
-            .reserve(distinct, |&c| hash_entry(text, ends, c as usize));
+            .reserve(indexed, |&c| hash_entry(text, ends, c as usize));
     }
 
     /// The code of `s`, adding it to the dictionary when new.
@@ -520,7 +521,7 @@ impl CategoricalColumn {
             self.ends.reserve(other.ends.len());
             self.text.reserve(other.text.len());
             if !last {
-                self.reserve_distinct(other.ends.len(), other.text.len());
+                self.reserve_distinct(other.ends.len(), other.ends.len(), other.text.len());
             }
         }
         let remap: Vec<u32> = other

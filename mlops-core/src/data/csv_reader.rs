@@ -704,7 +704,10 @@ impl RowSink {
 
     /// Reserves room for `rows` more rows in every column, and for the
     /// distinct values expected in each categorical column (`share` of
-    /// `distinct_rows` rows; see [`CsvChunks::distinct_shares`]).
+    /// `distinct_rows` rows; see [`CsvChunks::distinct_shares`]). Only this
+    /// part's own values are indexed: the last part merged into it is not
+    /// (see [`CategoricalColumn::append`]), so a smaller table (fewer cache
+    /// misses) serves the two-part read.
     pub(super) fn reserve(&mut self, rows: usize, shares: &[DistinctShare], distinct_rows: usize) {
         for (col, share) in self.columns.iter_mut().zip(shares) {
             match col {
@@ -713,7 +716,12 @@ impl RowSink {
                     c.reserve(rows);
                     if share.share > 0.0 {
                         let distinct = (distinct_rows as f64 * share.share) as usize;
-                        c.reserve_distinct(distinct, distinct.saturating_mul(share.average_len));
+                        let own = (rows as f64 * share.share) as usize;
+                        c.reserve_distinct(
+                            distinct,
+                            own.min(distinct),
+                            distinct.saturating_mul(share.average_len),
+                        );
                     }
                 }
             }
