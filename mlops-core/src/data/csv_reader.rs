@@ -377,7 +377,7 @@ impl MissingTokens {
         match &self.few {
             Some(few) => {
                 let key = SmallKey::of(cell.as_bytes());
-                few.iter().any(|k| *k == key)
+                few.contains(&key)
             }
             None => self.tokens.contains(cell),
         }
