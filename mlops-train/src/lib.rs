@@ -1,7 +1,8 @@
 //! `mlops-train`: learners, seeded splits and evaluation metrics.
 //!
 //! - [`learner`]: logistic regression (argmin's L-BFGS, as linfa-logistic),
-//!   linear regression (linfa), decision tree (smartcore) and a histogram
+//!   linear regression (linfa), decision tree (linfa-trees in a canonical,
+//!   reproducible form; smartcore for multiclass) and a histogram
 //!   random forest of our own behind the [`Learner`] /
 //!   [`FittedModel`] pair, with validated parameter builders; each fitted
 //!   model converts to `mlops_core::model::InferenceModel`. With the `burn`

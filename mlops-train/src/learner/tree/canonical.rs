@@ -58,6 +58,7 @@ pub(super) enum Node {
 
 impl Node {
     /// Rows that reached this node, by class.
+    #[cfg(test)]
     pub(super) fn counts(&self) -> Counts {
         match self {
             Node::Leaf { counts } | Node::Split { counts, .. } => *counts,
