@@ -57,6 +57,11 @@ pub enum SplitCriterion {
 
 /// Decision tree hyper-parameters (unchecked builder).
 ///
+/// A binary fit maps them onto linfa-trees (`min_samples_split` and
+/// `min_samples_leaf` as its `min_weight_split` / `min_weight_leaf`, every
+/// row weighing 1; its `min_impurity_decrease` keeps its default 1e-5, as
+/// linfa rejects 0); a multiclass fit onto smartcore's tree.
+///
 /// ```
 /// use mlops_train::prelude::*;
 ///
@@ -145,6 +150,20 @@ impl ValidTreeParams {
 
 /// A binary decision tree fitted by linfa-trees, in canonical form. Leaves
 /// score the positive-class fraction of their training rows.
+///
+/// ```
+/// use mlops_core::seed::Seed;
+/// use mlops_train::prelude::*;
+/// use ndarray::array;
+///
+/// // One positive in three at x = 1, two in three at x = 2.
+/// let x = array![[1.0], [1.0], [1.0], [2.0], [2.0], [2.0]];
+/// let y = array![0.0, 0.0, 1.0, 1.0, 1.0, 0.0];
+/// let tree = TreeParams::new().check()?.fit(&x, &y, Seed(0))?;
+/// let p = tree.predict_native(&array![[0.0], [3.0]])?;
+/// assert_eq!(p.to_vec(), [1.0 / 3.0, 2.0 / 3.0]);
+/// # Ok::<(), mlops_train::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct FittedTree {
     model: InferenceModel,
