@@ -82,6 +82,35 @@ fn fit(c: &mut Criterion) {
     group.bench_function("random_forest_100_smartcore", |b| {
         b.iter(|| smartcore_rf.fit(&x, &y, Seed(42)).expect("fit"))
     });
+    // The linfa-trees tree (fit + canonical form), unlimited (the `tree`
+    // default) and at depth 6, beside smartcore's tree (the binary learner
+    // before) on the same rows.
+    for (name, depth) in [("decision_tree", None), ("decision_tree_depth6", Some(6))] {
+        let tree = TreeParams::new().max_depth(depth).check().expect("valid");
+        group.bench_function(name, |b| {
+            b.iter(|| tree.fit(&x, &y, Seed(42)).expect("fit"))
+        });
+    }
+    {
+        use smartcore::linalg::basic::matrix::DenseMatrix;
+        use smartcore::tree::decision_tree_classifier::{
+            DecisionTreeClassifier, DecisionTreeClassifierParameters,
+        };
+        let labels: Vec<u32> = y.iter().map(|&v| v as u32).collect();
+        group.bench_function("decision_tree_smartcore", |b| {
+            b.iter(|| {
+                let dense =
+                    DenseMatrix::new(x.nrows(), x.ncols(), x.iter().copied().collect(), false)
+                        .expect("matrix");
+                DecisionTreeClassifier::fit(
+                    &dense,
+                    &labels,
+                    DecisionTreeClassifierParameters::default(),
+                )
+                .expect("fit")
+            })
+        });
+    }
     #[cfg(feature = "burn")]
     {
         // Defaults: one hidden layer of 32, batches of 64, early stopping.

@@ -53,6 +53,16 @@ pub enum Error {
         source: smartcore::error::Failed,
     },
 
+    /// linfa-trees failed to fit a decision tree.
+    #[error("{learner} fit failed (linfa-trees): {source}")]
+    LinfaTree {
+        /// The learner (`tree`).
+        learner: &'static str,
+        /// linfa's error.
+        #[source]
+        source: linfa::Error,
+    },
+
     // learner/mlp
     /// Iterative training failed (the loss diverged).
     #[error("{learner} training failed at epoch {epoch}: {reason}")]

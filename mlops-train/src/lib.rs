@@ -1,7 +1,8 @@
 //! `mlops-train`: learners, seeded splits and evaluation metrics.
 //!
 //! - [`learner`]: logistic regression (argmin's L-BFGS, as linfa-logistic),
-//!   linear regression (linfa), decision tree (smartcore) and a random
+//!   linear regression (linfa), decision tree (linfa-trees in a canonical,
+//!   reproducible form; smartcore for multiclass) and a random
 //!   forest (our own histogram trees, or smartcore's forest with
 //!   `ForestEngine::Smartcore`) behind the [`Learner`] /
 //!   [`FittedModel`] pair, with validated parameter builders; each fitted

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::synthetic;
+use common::{synthetic, tie_heavy};
 use mlops_core::model::InferenceModel;
 use mlops_core::seed::Seed;
 use mlops_train::prelude::*;
@@ -118,6 +118,34 @@ fn tree_conversion_and_determinism() {
         assert_equivalent(&fitted, &x);
         let again = params.fit(&x, &y, Seed(1)).expect("fit");
         assert_eq!(bytes(&m), bytes(&again.to_inference().expect("convert")));
+        // Leaves score the positive fraction of their training rows.
+        let p = m.predict(&x_new).expect("p");
+        assert!(p.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert!(p.iter().any(|v| *v > 0.0 && *v < 1.0), "only 0/1 leaves");
+    }
+}
+
+#[test]
+fn tree_on_tied_counts_is_the_same_on_one_and_two_threads() {
+    let (x, y) = tie_heavy(4);
+    for criterion in [SplitCriterion::Gini, SplitCriterion::Entropy] {
+        let params = TreeParams::new()
+            .criterion(criterion)
+            .check()
+            .expect("valid");
+        let fit = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            let m = pool.install(|| params.fit(&x, &y, Seed(3))).expect("fit");
+            bytes(&m.to_inference().expect("convert"))
+        };
+        let one = fit(1);
+        for _ in 0..5 {
+            assert_eq!(one, fit(2), "{criterion:?}");
+            assert_eq!(one, fit(1), "{criterion:?}");
+        }
     }
 }
 
@@ -215,6 +243,7 @@ fn digest_child() {
 
 fn digests() -> String {
     let (x, y, _) = data();
+    let (xt, yt) = tie_heavy(4);
     let s = Seed(3);
     let yr: Array1<f64> = x.column(0).mapv(|v| 2.0 * v + 1.0) + x.column(1);
     let models = [
@@ -229,6 +258,21 @@ fn digests() -> String {
             .check()
             .expect("v")
             .fit(&x, &y, s)
+            .expect("f")
+            .to_inference(),
+        // linfa-trees on tied counts: its pruned tree varies with HashMap
+        // order, the canonical package must not.
+        TreeParams::new()
+            .check()
+            .expect("v")
+            .fit(&xt, &yt, s)
+            .expect("f")
+            .to_inference(),
+        TreeParams::new()
+            .criterion(SplitCriterion::Entropy)
+            .check()
+            .expect("v")
+            .fit(&xt, &yt, s)
             .expect("f")
             .to_inference(),
         LinearParams::new()

@@ -7,7 +7,8 @@
 Same preprocessing as the Rust side (median impute + standard scale numeric,
 one-hot categoricals, fitted on the training rows) applied once before timing:
 only `fit` is timed, plus the\nwhole Pipeline.fit (preprocessing + logistic regression). LogisticRegression defaults (lbfgs, C=1);
-RandomForestClassifier(100, n_jobs=2). Prints the median of 10 fits.
+RandomForestClassifier(100, n_jobs=2); DecisionTreeClassifier unlimited and
+max_depth=6. Prints the median of 10 fits.
 """
 import pathlib
 import statistics
@@ -22,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -44,6 +46,8 @@ def main():
     models = {
         "logistic_regression": lambda: LogisticRegression(),
         "random_forest_100 (n_jobs=2)": lambda: RandomForestClassifier(n_estimators=100, n_jobs=2, random_state=42),
+        "decision_tree": lambda: DecisionTreeClassifier(random_state=42),
+        "decision_tree_depth6": lambda: DecisionTreeClassifier(max_depth=6, random_state=42),
     }
     times = []
     for _ in range(10):

@@ -1,12 +1,32 @@
-//! Binary decision tree classifier (smartcore).
+//! Decision tree classifier: linfa-trees for binary targets, smartcore for
+//! multiclass.
 //!
-//! smartcore rather than linfa-trees: linfa-trees breaks a tie between class
-//! counts at a leaf by `HashMap` iteration order, which is randomised per
-//! process, so the same data and seed gave different trees (seen on a
-//! synthetic set with duplicate rows). smartcore's tree is deterministic. (The random
-//! forest grows its own histogram trees by default, see `histogram_tree.rs`;
-//! its smartcore engine is `smartcore_forest.rs`.)
+//! Binary: linfa-trees' [`DecisionTree`] is fitted, then put in the
+//! canonical form of [`canonical`] (training rows re-routed, maximal merging
+//! of sibling leaves whose top classes intersect), which makes the package
+//! the same in every process whatever order linfa's `HashMap`s iterate in.
+//! Leaves score the positive-class fraction of their training rows.
+//!
+//! Rows go left when `x <= threshold`, the rule linfa-trees *fits* with; its
+//! own `predict` uses `x < threshold`, so a row exactly on a threshold can
+//! land in a different leaf than linfa's `predict` would send it to.
+//! Thresholds are midpoints between distinct training values, so such rows
+//! are rare (none among the Telco rows, checked in the tests).
+//!
+//! Multiclass stays on smartcore: with three or more classes linfa-trees'
+//! impurity sums have three or more terms in `HashMap` order, so their
+//! rounding, and with it the choice between equally good splits, changes
+//! from process to process; the canonical form cannot repair that.
+//! smartcore's tree is deterministic. (The random forest grows its own
+//! histogram trees, see `histogram_tree.rs`.)
 
+mod canonical;
+#[cfg(test)]
+mod tests;
+
+use linfa::Dataset;
+use linfa::traits::Fit;
+use linfa_trees::{DecisionTree, DecisionTreeParams, SplitQuality};
 use mlops_core::model::{ClassTreeEnsemble, InferenceModel, SplitRule, TreeEnsemble};
 use mlops_core::seed::Seed;
 use ndarray::{Array1, Array2};
@@ -30,6 +50,11 @@ pub enum SplitCriterion {
 }
 
 /// Decision tree hyper-parameters (unchecked builder).
+///
+/// A binary fit maps them onto linfa-trees (`min_samples_split` and
+/// `min_samples_leaf` as its `min_weight_split` / `min_weight_leaf`, every
+/// row weighing 1; its `min_impurity_decrease` keeps its default 1e-5, as
+/// linfa rejects 0); a multiclass fit onto smartcore's tree.
 ///
 /// ```
 /// use mlops_train::prelude::*;
@@ -117,12 +142,99 @@ impl ValidTreeParams {
     }
 }
 
-/// A decision tree fitted by smartcore. Leaves predict the majority class,
-/// so probabilities are 0 or 1.
+/// A binary decision tree fitted by linfa-trees, in canonical form. Leaves
+/// score the positive-class fraction of their training rows.
+///
+/// ```
+/// use mlops_core::seed::Seed;
+/// use mlops_train::prelude::*;
+/// use ndarray::array;
+///
+/// // One positive in three at x = 1, two in three at x = 2.
+/// let x = array![[1.0], [1.0], [1.0], [2.0], [2.0], [2.0]];
+/// let y = array![0.0, 0.0, 1.0, 1.0, 1.0, 0.0];
+/// let tree = TreeParams::new().check()?.fit(&x, &y, Seed(0))?;
+/// let p = tree.predict_native(&array![[0.0], [3.0]])?;
+/// assert_eq!(p.to_vec(), [1.0 / 3.0, 2.0 / 3.0]);
+/// # Ok::<(), mlops_train::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct FittedTree {
-    model: SmartTree,
-    n_features: usize,
+    model: InferenceModel,
+}
+
+impl ValidTreeParams {
+    /// linfa-trees' parameters. linfa's `min_impurity_decrease` keeps its
+    /// default (1e-5; linfa rejects 0).
+    fn linfa_params(&self) -> DecisionTreeParams<f64, usize> {
+        DecisionTree::params()
+            .split_quality(match self.0.criterion {
+                SplitCriterion::Gini => SplitQuality::Gini,
+                SplitCriterion::Entropy => SplitQuality::Entropy,
+            })
+            .max_depth(self.0.max_depth.map(usize::from))
+            // Sample counts as weights: every row weighs 1.
+            .min_weight_split(self.0.min_samples_split as f32)
+            .min_weight_leaf(self.0.min_samples_leaf as f32)
+    }
+
+    /// linfa-trees' tree on `x` and class indices `labels`, as linfa
+    /// returns it (pruned in a tie-dependent way).
+    fn fit_linfa(
+        &self,
+        x: &Array2<f64>,
+        labels: &Array1<usize>,
+    ) -> Result<DecisionTree<f64, usize>> {
+        let dataset = Dataset::new(x.clone(), labels.clone());
+        self.linfa_params()
+            .fit(&dataset)
+            .map_err(|source| Error::LinfaTree {
+                learner: "tree",
+                source,
+            })
+    }
+
+    /// smartcore's parameters, for the multiclass tree. smartcore counts the
+    /// root as level 1, so depth `d` (scikit-learn's and linfa's meaning:
+    /// `d` levels of splits) is passed as `d + 1`, as the smartcore forest
+    /// does (`u16::MAX` stays unlimited in practice).
+    fn smartcore_params(&self, seed: Seed) -> DecisionTreeClassifierParameters {
+        DecisionTreeClassifierParameters {
+            criterion: smart_criterion(self.0.criterion),
+            max_depth: self.0.max_depth.map(|d| d.saturating_add(1)),
+            min_samples_leaf: self.0.min_samples_leaf,
+            min_samples_split: self.0.min_samples_split,
+            seed: Some(seed.derive("tree").value()),
+        }
+    }
+}
+
+/// linfa's tree in canonical form, as a one-tree ensemble.
+fn canonical_model(
+    tree: &DecisionTree<f64, usize>,
+    x: &Array2<f64>,
+    labels: &Array1<usize>,
+) -> Result<InferenceModel> {
+    let err = |reason: String| Error::Conversion {
+        learner: "tree",
+        reason,
+    };
+    let labels = labels.to_vec();
+    let grown = canonical::with_counts(tree, x, &labels).map_err(err)?;
+    let linfa_leaves = grown.n_leaves();
+    let merged = canonical::merge(grown);
+    tracing::debug!(
+        linfa_leaves,
+        canonical_leaves = merged.n_leaves(),
+        "canonical tree"
+    );
+    let nodes = canonical::to_nodes(&merged).map_err(err)?;
+    Ok(InferenceModel::Trees(TreeEnsemble::new(
+        x.ncols(),
+        SplitRule::LessOrEqual,
+        vec![0],
+        nodes,
+    )?))
 }
 
 impl Learner for ValidTreeParams {
@@ -132,64 +244,29 @@ impl Learner for ValidTreeParams {
         "tree"
     }
 
-    /// Deterministic: every feature is tried at every split, so the seed
-    /// (passed on to smartcore) never draws.
-    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, seed: Seed) -> Result<FittedTree> {
+    /// Deterministic: every feature is tried at every split, so the seed is
+    /// not used.
+    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, _seed: Seed) -> Result<FittedTree> {
         check_xy(x, y)?;
-        let labels: Vec<u32> = binary_labels(y)?.iter().map(|&c| c as u32).collect();
+        let labels = binary_labels(y)?;
         let _span = tracing::debug_span!("fit", learner = "tree", rows = x.nrows()).entered();
-        let params = DecisionTreeClassifierParameters {
-            criterion: smart_criterion(self.0.criterion),
-            max_depth: self.0.max_depth,
-            min_samples_leaf: self.0.min_samples_leaf,
-            min_samples_split: self.0.min_samples_split,
-            seed: Some(seed.derive("tree").value()),
-        };
-        let model = SmartTree::fit(&dense(x, "tree")?, &labels, params).map_err(|source| {
-            Error::Smartcore {
-                learner: "tree",
-                stage: "fit",
-                tree: 0,
-                source,
-            }
-        })?;
+        let tree = self.fit_linfa(x, &labels)?;
         Ok(FittedTree {
-            model,
-            n_features: x.ncols(),
+            model: canonical_model(&tree, x, &labels)?,
         })
     }
 }
 
 impl FittedModel for FittedTree {
+    /// The canonical tree's scores (linfa's own `predict` gives only a
+    /// class; the tests check that class against the canonical leaves).
     fn predict_native(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
-        check_x(x, self.n_features)?;
-        let pred = self
-            .model
-            .predict(&dense(x, "tree")?)
-            .map_err(|source| Error::Smartcore {
-                learner: "tree",
-                stage: "predict",
-                tree: 0,
-                source,
-            })?;
-        Ok(pred.into_iter().map(f64::from).collect())
+        check_x(x, self.model.n_features())?;
+        Ok(self.model.predict(x)?)
     }
 
     fn to_inference(&self) -> Result<InferenceModel> {
-        let err = |reason: String| Error::Conversion {
-            learner: "tree",
-            reason,
-        };
-        let view = tree_view(&self.model).map_err(err)?;
-        let mut nodes = Vec::new();
-        append_tree(&view, &mut nodes).map_err(err)?;
-        // smartcore goes left when x <= threshold.
-        Ok(InferenceModel::Trees(TreeEnsemble::new(
-            self.n_features,
-            SplitRule::LessOrEqual,
-            vec![0],
-            nodes,
-        )?))
+        Ok(self.model.clone())
     }
 }
 
@@ -205,7 +282,8 @@ pub struct FittedClassTree {
 impl MulticlassLearner for ValidTreeParams {
     type FittedMulti = FittedClassTree;
 
-    /// Deterministic, as the binary fit.
+    /// Deterministic: smartcore tries every feature at every split, so the
+    /// seed it is given never draws.
     fn fit_multiclass(
         &self,
         x: &Array2<f64>,
@@ -226,21 +304,13 @@ impl MulticlassLearner for ValidTreeParams {
             rows = x.nrows()
         )
         .entered();
-        let params = DecisionTreeClassifierParameters {
-            criterion: smart_criterion(self.0.criterion),
-            max_depth: self.0.max_depth,
-            min_samples_leaf: self.0.min_samples_leaf,
-            min_samples_split: self.0.min_samples_split,
-            seed: Some(seed.derive("tree").value()),
-        };
-        let model = SmartTree::fit(&dense(x, "tree")?, &labels, params).map_err(|source| {
-            Error::Smartcore {
+        let model = SmartTree::fit(&dense(x, "tree")?, &labels, self.smartcore_params(seed))
+            .map_err(|source| Error::Smartcore {
                 learner: "tree",
                 stage: "fit",
                 tree: 0,
                 source,
-            }
-        })?;
+            })?;
         Ok(FittedClassTree {
             model,
             n_features: x.ncols(),

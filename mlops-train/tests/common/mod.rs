@@ -64,3 +64,34 @@ pub fn telco_split(seed: Seed) -> TelcoSplit {
         y_test: fitted.target(&test).expect("test target"),
     }
 }
+
+/// Tie-heavy binary data for the decision tree: 600 rows as 300 identical
+/// pairs of which about half disagree on the label, features on a 12-value
+/// grid, column 3 a copy of column 0. Many leaves hold equal class counts,
+/// which is where linfa-trees' `HashMap` order shows.
+pub fn tie_heavy(seed: u64) -> (Array2<f64>, Array1<f64>) {
+    let mut rng = Seed(seed).rng();
+    let n = 600;
+    let mut x = Array2::zeros((n, 4));
+    let mut y = Array1::zeros(n);
+    for r in (0..n).step_by(2) {
+        let a = f64::from(rng.gen_range(0u8..12));
+        let b = f64::from(rng.gen_range(0u8..12));
+        let c = f64::from(rng.gen_range(0u8..2));
+        let p = if (a - b).abs() < 4.0 { 0.2 } else { 0.8 };
+        let label = f64::from(u8::from(rng.r#gen::<f64>() < p));
+        let twin = if rng.r#gen::<bool>() {
+            1.0 - label
+        } else {
+            label
+        };
+        for (i, l) in [(r, label), (r + 1, twin)] {
+            x[[i, 0]] = a;
+            x[[i, 1]] = b;
+            x[[i, 2]] = c;
+            x[[i, 3]] = a;
+            y[i] = l;
+        }
+    }
+    (x, y)
+}
