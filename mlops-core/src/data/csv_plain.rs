@@ -62,9 +62,6 @@ pub(super) fn parse_plain<R: Read>(
     let mut buf = vec![0u8; buffer_bytes.max(1)];
     let mut filled = 0;
     let mut line_no = 1u64;
-    // The line the `csv` parser gives a record: where its read started, so
-    // blank lines before a record count as the record's.
-    let mut record_line = 1u64;
     let mut delimiters = Vec::with_capacity(ctx.headers.len());
     loop {
         if filled == buf.len() {
@@ -122,13 +119,10 @@ pub(super) fn parse_plain<R: Read>(
                     valid: text.and_then(|t| t.get(line_start..line_start + line.len())),
                     delimiters: &delimiters,
                 };
-                sink.accept(ctx, &record, record_line)?;
+                sink.accept(ctx, &record, line_no)?;
             }
             if newline {
                 line_no += 1;
-            }
-            if !line.is_empty() {
-                record_line = line_no;
             }
             delimiters.clear();
             line_start = line_end + 1;

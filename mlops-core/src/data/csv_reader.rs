@@ -10,6 +10,7 @@ use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use super::column::{CategoricalColumn, Column, ColumnType, NumericColumn, SmallKey};
+use super::csv_lines::LineTracked;
 use super::csv_plain::parse_plain;
 use super::frame::Frame;
 use crate::error::{Error, Result};
@@ -388,7 +389,7 @@ impl MissingTokens {
 /// [`CsvReader::chunks`] or [`CsvReader::chunks_path`].
 pub struct CsvChunks<R: Read> {
     opts: CsvReader,
-    inner: csv::Reader<R>,
+    inner: csv::Reader<LineTracked<R>>,
     source: String,
     headers: Vec<String>,
     types: Vec<ColumnType>,
@@ -425,7 +426,7 @@ impl<R: Read> CsvChunks<R> {
             .delimiter(opts.delimiter)
             .has_headers(true)
             .flexible(true)
-            .from_reader(reader);
+            .from_reader(LineTracked::new(reader));
         let header_record = inner
             .byte_headers()
             .map_err(|e| csv_error(&source, e))?
@@ -598,7 +599,10 @@ impl<R: Read> CsvChunks<R> {
                 self.done = true;
                 break;
             }
-            let line = rec.position().map_or(0, |p| p.line());
+            let line = self
+                .inner
+                .get_mut()
+                .line_at(rec.position().map_or(0, csv::Position::byte));
             sink.accept(&ctx, &rec, line)?;
         }
         // The first chunk is returned even when empty, so a header-only file
@@ -796,7 +800,7 @@ fn parse_part<R: Read>(ctx: &ParseCtx<'_>, part: R, hint: PartHint) -> Result<(R
         .flexible(true)
         // Fewer, larger reads when streaming a file.
         .buffer_capacity(PART_BUFFER_BYTES)
-        .from_reader(part);
+        .from_reader(LineTracked::new(part));
     let mut sink = RowSink::new(ctx.types);
     sink.reserve(hint.rows, ctx.distinct_shares, hint.distinct_rows);
     let mut rec = csv::ByteRecord::new();
@@ -804,10 +808,12 @@ fn parse_part<R: Read>(ctx: &ParseCtx<'_>, part: R, hint: PartHint) -> Result<(R
         .read_byte_record(&mut rec)
         .map_err(|e| csv_error(ctx.source, e))?
     {
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = inner
+            .get_mut()
+            .line_at(rec.position().map_or(0, csv::Position::byte));
         sink.accept(ctx, &rec, line)?;
     }
-    Ok((sink, inner.position().line().saturating_sub(1)))
+    Ok((sink, inner.get_ref().total_line_feeds()))
 }
 
 /// Adds `offset` to the line number an error carries.
@@ -929,9 +935,9 @@ fn file_split_points(
 
 /// The first line feed at or after `from` in `bytes` that ends a non-blank
 /// line (`bytes[..from]` is look-behind; what comes before `bytes` counts as
-/// a line feed). The `csv` parser numbers a record by the line where its
-/// read started, blank lines before it included, so a part must not start
-/// just after a blank line.
+/// a line feed), so a part never starts with blank lines. (Line numbers do
+/// not depend on it: both parsers number a record by the line of its first
+/// byte, see `csv_lines`.)
 fn record_end(bytes: &[u8], from: usize) -> Option<usize> {
     let before = |nl: usize, k: usize| {
         nl.checked_sub(k)
@@ -1212,6 +1218,39 @@ mod tests {
         assert!(err.contains(":122:"), "{err}");
     }
 
+    /// Errors and rejects name the line the row is on, after CRLF endings
+    /// and blank lines, on one thread (the `csv` parser) and in parts (the
+    /// plain splitter) alike.
+    #[test]
+    fn bad_rows_are_reported_on_their_own_line() {
+        let strict = CsvReader::new().column_type("q", ColumnType::Numeric);
+        for (data, line) in [
+            ("p,q,r\n1,2,3\n1,2,3\n1,2,3\r\n1,x,3\n", 5),
+            ("p,q,r\r\n1,2,3\r\n\r\n1,x,3\r\n", 4),
+            ("p,q,r\n1,2,3\n\n\n1,x,3\n1,2,3\n", 5),
+            ("p,q,r\n\"1\n2\",2,3\n\r\n1,x,3\n", 5),
+        ] {
+            for parts in [1, 2, 3] {
+                let min = if parts == 1 { MIN_PART_BYTES } else { 1 };
+                let err = strict
+                    .read_slice(data.as_bytes(), "t.csv", parts, min)
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains(&format!("t.csv:{line}:")),
+                    "{data:?} in {parts}: {err}"
+                );
+                let lenient = strict
+                    .clone()
+                    .lenient(true)
+                    .read_slice(data.as_bytes(), "t.csv", parts, min)
+                    .unwrap();
+                assert_eq!(lenient.rejected.len(), 1);
+                assert_eq!(lenient.rejected[0].line, line, "{data:?} in {parts}");
+            }
+        }
+    }
+
     #[test]
     fn plain_split_matches_csv_parser_on_line_endings() {
         // Blank lines, CRLF, a lone CR (a record end for the csv parser),
@@ -1487,21 +1526,9 @@ mod tests {
             let reader = CsvReader::new().lenient(true);
             let seq = reader.read_slice(data.as_bytes(), "t.csv", 1, MIN_PART_BYTES);
             let par = reader.read_slice(data.as_bytes(), "t.csv", parts, 1);
-            // Known, older than this test: the `csv` parser numbers the
-            // record right after a line ended by "\r\n" one line low (its
-            // read starts at the "\n"); the plain splitter gives the true
-            // line. Line numbers are compared only without carriage returns.
-            let has_cr = data.contains('\r');
-            let lines = |rows: &mut Vec<RejectedRow>| {
-                if has_cr {
-                    rows.iter_mut().for_each(|r| r.line = 0);
-                }
-            };
             match (seq, par) {
-                (Ok(mut a), Ok(mut b)) => {
+                (Ok(a), Ok(b)) => {
                     prop_assert_eq!(cells(&a.frame), cells(&b.frame));
-                    lines(&mut a.rejected);
-                    lines(&mut b.rejected);
                     prop_assert_eq!(a.rejected, b.rejected);
                 }
                 (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),

@@ -2,6 +2,7 @@
 //! ([`Frame::write_csv`]).
 
 mod column;
+mod csv_lines;
 mod csv_plain;
 mod csv_reader;
 mod csv_writer;
