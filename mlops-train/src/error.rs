@@ -53,6 +53,17 @@ pub enum Error {
         source: smartcore::error::Failed,
     },
 
+    /// A per-class weight list does not have one weight per class.
+    #[error(
+        "class_weight has {weights} weights for {classes} classes; give one per class, in class order"
+    )]
+    ClassWeightCount {
+        /// Classes in the target.
+        classes: usize,
+        /// Weights given.
+        weights: usize,
+    },
+
     // learner/mlp
     /// Iterative training failed (the loss diverged).
     #[error("{learner} training failed at epoch {epoch}: {reason}")]
