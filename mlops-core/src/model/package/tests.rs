@@ -103,6 +103,30 @@ fn tree_package() -> ModelPackage {
         .expect("build")
 }
 
+/// A binary MLP package (features -> 3 ReLU units -> logistic output).
+fn mlp_package() -> ModelPackage {
+    use crate::model::{DenseLayer, DenseMlp};
+    let train = frame();
+    let features = spec().fit(&train).expect("fit");
+    let n = features.n_outputs();
+    let hidden = DenseLayer::new(
+        n,
+        3,
+        (0..3 * n).map(|i| 0.125 * (i % 7) as f64 - 0.375).collect(),
+        vec![0.1, -0.2, 0.05],
+    )
+    .expect("hidden");
+    let output = DenseLayer::new(3, 1, vec![0.5, -0.75, 1.25], vec![-0.3]).expect("output");
+    let model =
+        InferenceModel::Mlp(DenseMlp::new(vec![hidden, output], Link::Logistic).expect("mlp"));
+    let mut m = meta(&train);
+    m.learner = "mlp".into();
+    ModelPackage::builder(m, features, model)
+        .created(9)
+        .build()
+        .expect("build")
+}
+
 #[test]
 fn round_trips_every_part() {
     for package in [linear_package(1_700_000_000_123), tree_package()] {
@@ -525,6 +549,16 @@ fn binary_package_digests_are_pinned() {
         "f37b96614d64296fa1a460c21773a66e5713ce4d7527e5e7268642da4b54c848",
         "binary tree package bytes changed"
     );
+    // Pinned before the softmax MLP output existed.
+    let mlp = mlp_package();
+    assert_eq!(
+        mlp.digest().to_string(),
+        "921cc44d14b2763d91987e627eacdb398d98882b5d103ab1cdf619fa7470e335",
+        "binary MLP package bytes changed"
+    );
+    let back = ModelPackage::from_bytes(&mlp.to_bytes().expect("bytes")).expect("load");
+    assert_eq!(back.digest(), mlp.digest());
+    assert_eq!(back, mlp);
 }
 
 #[test]
