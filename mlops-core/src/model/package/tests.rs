@@ -625,3 +625,38 @@ fn multiclass_packages_round_trip_and_validate() {
             .is_err()
     );
 }
+
+#[test]
+fn multiclass_mlp_packages_round_trip() {
+    use crate::model::{DenseLayer, DenseMlp};
+    let train = frame();
+    let spec = FeatureSpec::new()
+        .numeric(NumericFeature::new("tenure"))
+        .target(Target::multiclass("contract"));
+    let features = spec.fit(&train).expect("fit");
+    let classes = features.classes().expect("classes").to_vec();
+    let hidden = DenseLayer::new(1, 2, vec![1.0, -1.0], vec![0.0, 0.5]).expect("hidden");
+    let output =
+        DenseLayer::new(2, 3, vec![1.0, 0.0, 0.0, 1.0, -0.5, 0.5], vec![0.0; 3]).expect("out");
+    let model =
+        InferenceModel::Mlp(DenseMlp::new(vec![hidden, output], Link::Softmax).expect("mlp"));
+    let mut m = meta(&train);
+    m.learner = "mlp".into();
+    m.task = Task::Multiclass {
+        classes: classes.clone(),
+    };
+    let package = ModelPackage::builder(m, features, model)
+        .created(1)
+        .build()
+        .expect("build");
+    let back = ModelPackage::from_bytes(&package.to_bytes().expect("bytes")).expect("load");
+    assert_eq!(back, package);
+    assert_eq!(back.digest(), package.digest());
+    let p = back
+        .predict_proba_frame(&train.select(&["tenure"]).expect("select"))
+        .expect("proba");
+    assert_eq!(p.dim(), (40, 3));
+    for row in p.rows() {
+        assert!((row.sum() - 1.0).abs() < 1e-12);
+    }
+}
