@@ -40,6 +40,7 @@ struct Contract {
     classes: Vec<String>,
     logistic_regression: Quality,
     random_forest_100: Quality,
+    mlp_16: Quality,
 }
 
 #[derive(Deserialize)]
@@ -326,12 +327,102 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
         .install(f)
 }
 
+/// The burn MLP with `k` softmax outputs: burn's own probabilities and the
+/// converted `DenseMlp`'s agree to 1e-9; quality near scikit-learn's
+/// `MLPClassifier` (one hidden layer of 16, Adam) and the logistic
+/// regression on the same preprocessing (their 5-split means).
+#[cfg(feature = "burn")]
+#[test]
+fn telco_contract_mlp() {
+    use mlops_train::learner::{MlpParams, MlpTask};
+    let want = reference();
+    let data = contract_split(Seed(42));
+    let params = MlpParams::new()
+        .hidden(vec![16])
+        .epochs(12)
+        .learning_rate(5e-3)
+        .check()
+        .expect("valid");
+    let mlp = params
+        .fit_multiclass(&data.x_train, &data.y_train, 3, Seed(42))
+        .expect("fit");
+    assert_eq!((mlp.task(), mlp.n_outputs()), (MlpTask::Multiclass, 3));
+    // Per-epoch history: finite losses and a validation accuracy, no AUC.
+    let h = mlp.history();
+    for (i, s) in h.iter().enumerate() {
+        assert_eq!(s.epoch, i + 1);
+        assert!(
+            s.train_loss.is_finite() && s.valid_loss.is_finite(),
+            "{s:?}"
+        );
+        assert!(s.valid_roc_auc.is_none(), "{s:?}");
+        let acc = s.valid_accuracy.expect("multiclass has an accuracy");
+        assert!((0.0..=1.0).contains(&acc), "{s:?}");
+    }
+    assert!(h[h.len() - 1].train_loss < h[0].train_loss, "{h:?}");
+    // burn's forward pass and softmax against the converted DenseMlp.
+    let model = mlp.to_inference().expect("convert");
+    assert!(matches!(model, InferenceModel::Mlp(_)));
+    assert_eq!(model.n_outputs(), 3);
+    assert!(mlp.predict_native(&data.x_test).is_err());
+    check_conversion(
+        mlp.predict_proba_native(&data.x_test).expect("native"),
+        &model,
+        &data.x_test,
+    );
+    let p = model.predict_proba_matrix(&data.x_test).expect("proba");
+    let m =
+        MulticlassMetrics::compute(data.y_test.as_slice().expect("s"), p.view()).expect("metrics");
+    eprintln!(
+        "Telco Contract MLP (16 hidden, {} epochs, best {}): accuracy {:.4}, log loss {:.4} \
+         (scikit-learn MLPClassifier {:.4} / {:.4}, logistic regression {:.4} / {:.4})",
+        h.len(),
+        mlp.best_epoch(),
+        m.accuracy,
+        m.log_loss,
+        want.mlp_16.accuracy,
+        want.mlp_16.log_loss,
+        want.logistic_regression.accuracy,
+        want.logistic_regression.log_loss
+    );
+    check_quality("MLP (16)", &model, &data, &want.mlp_16);
+    // Parameters naming regression are refused, as is `fit` on the
+    // multiclass task (it does not know the class count).
+    let reg = MlpParams::new()
+        .task(MlpTask::Regression)
+        .check()
+        .expect("v");
+    assert!(
+        reg.fit_multiclass(&data.x_train, &data.y_train, 3, Seed(1))
+            .is_err()
+    );
+    let multi = MlpParams::new()
+        .task(MlpTask::Multiclass)
+        .check()
+        .expect("v");
+    assert!(multi.fit(&data.x_train, &data.y_train, Seed(1)).is_err());
+    // A label outside 0..k is a typed error.
+    let mut bad = data.y_train.clone();
+    bad[0] = 3.0;
+    assert!(matches!(
+        params.fit_multiclass(&data.x_train, &bad, 3, Seed(1)),
+        Err(mlops_train::Error::InvalidTarget(_))
+    ));
+}
+
 #[test]
 fn trainer_logs_multiclass_metrics_and_is_reproducible() {
-    for name in ["logreg", "tree", "rf"] {
+    #[allow(unused_mut)]
+    let mut names = vec!["logreg", "tree", "rf"];
+    #[cfg(feature = "burn")]
+    names.push("mlp");
+    for name in names {
         let mut learner = LearnerConfig::from_name(name).expect("learner");
         if name == "rf" {
             learner = learner.set_param("n_trees", "20").expect("n_trees");
+        }
+        if name == "mlp" {
+            learner = learner.set_param("epochs", "5").expect("epochs");
         }
         let train = |threads: usize| {
             in_pool(threads, || {
@@ -339,11 +430,20 @@ fn trainer_logs_multiclass_metrics_and_is_reproducible() {
                 let tracker = Tracker::new(Arc::new(MemoryStore::new()));
                 let out = trainer.train(&tracker, &frame).expect("train");
                 let run = tracker.get_run(&out.run_id).expect("run");
-                (out, run)
+                // Points logged per epoch-history key (MLP only).
+                let epochs: Vec<usize> = ["train_loss", "valid_loss", "valid_accuracy"]
+                    .iter()
+                    .map(|k| {
+                        tracker
+                            .run_metrics_history(&out.run_id, k)
+                            .map_or(0, |p| p.len())
+                    })
+                    .collect();
+                (out, run, epochs)
             })
         };
-        let (one, run) = train(1);
-        let (two, _) = train(2);
+        let (one, run, epochs) = train(1);
+        let (two, _, _) = train(2);
         assert_eq!(one.package.digest(), two.package.digest(), "{name}");
         let classes = one.package.classes().expect("classes");
         assert_eq!(classes, ["Month-to-month", "One year", "Two year"]);
@@ -363,6 +463,9 @@ fn trainer_logs_multiclass_metrics_and_is_reproducible() {
                 .any(|a| a.name == mlops_train::trainer::CONFUSION_ARTIFACT),
             "{name}: confusion matrix artifact"
         );
+        if name == "mlp" {
+            assert_eq!(epochs, [5, 5, 5], "{name}: epoch histories");
+        }
         // Package round trip keeps the digest.
         let back = mlops_core::model::ModelPackage::from_bytes(&one.package.to_bytes().expect("b"))
             .expect("load");

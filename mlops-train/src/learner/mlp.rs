@@ -1,11 +1,13 @@
 //! Multi-layer perceptron (burn, Flex CPU backend), behind the `burn` feature.
 //!
 //! Dense layers with ReLU, trained with Adam on mini-batches, for binary
-//! classification (sigmoid output, log loss) or regression (identity output,
-//! squared error). A seeded, stratified share of the training rows is held
-//! out for validation; every epoch's train loss, validation loss and
-//! validation ROC AUC are kept in [`FittedMlp::history`], and optional early
-//! stopping keeps the weights of the best validation epoch.
+//! classification (sigmoid output, log loss), multiclass classification
+//! (`k` softmax outputs, cross-entropy; [`MulticlassLearner`]) or regression
+//! (identity output, squared error). A seeded, stratified share of the
+//! training rows is held out for validation; every epoch's train loss,
+//! validation loss and validation ROC AUC (binary) or accuracy (multiclass)
+//! are kept in [`FittedMlp::history`], and optional early stopping keeps the
+//! weights of the best validation epoch.
 //!
 //! # Precision and reproducibility
 //!
@@ -27,7 +29,7 @@
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::activation::{log_sigmoid, relu, sigmoid};
+use burn::tensor::activation::{log_sigmoid, log_softmax, relu, sigmoid, softmax};
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use mlops_core::model::{DenseLayer, DenseMlp, InferenceModel, Link, MAX_HIDDEN_WIDTH, MAX_LAYERS};
 use mlops_core::seed::Seed;
@@ -36,7 +38,8 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::{FittedModel, Learner, binary_labels, check_x, check_xy};
+use super::multinomial::class_labels;
+use super::{FittedModel, Learner, MulticlassLearner, binary_labels, check_x, check_xy};
 use crate::error::invalid;
 use crate::metrics::roc_auc;
 use crate::split::{shuffle_split, stratified_split};
@@ -50,6 +53,12 @@ pub enum MlpTask {
     Binary,
     /// Any finite targets; the output is the value (mean squared error).
     Regression,
+    /// Class indices `0..k`; `k` softmax outputs are the class
+    /// probabilities (cross-entropy). Only
+    /// [`fit_multiclass`](MulticlassLearner::fit_multiclass) knows `k`, so
+    /// [`Learner::fit`] refuses it; `fit_multiclass` trains this task when
+    /// the parameters name `Binary` (the default) or `Multiclass`.
+    Multiclass,
 }
 
 /// MLP hyper-parameters (unchecked builder).
@@ -153,7 +162,7 @@ impl MlpParams {
         self
     }
 
-    /// Binary classification or regression.
+    /// Binary classification, regression or multiclass classification.
     pub fn task(mut self, task: MlpTask) -> Self {
         self.task = task;
         self
@@ -269,6 +278,10 @@ pub struct EpochStats {
     pub valid_loss: f64,
     /// Validation ROC AUC after the epoch (binary task only).
     pub valid_roc_auc: Option<f64>,
+    /// Validation accuracy after the epoch (multiclass task only; the
+    /// predicted class is the most probable, the lowest index on a tie).
+    #[serde(default)]
+    pub valid_accuracy: Option<f64>,
 }
 
 /// The burn network: `layers[..n-1]` with ReLU, `layers[n-1]` the output.
@@ -278,7 +291,7 @@ struct Net {
 }
 
 impl Net {
-    /// Output-layer pre-activations, shape `[rows, 1]`.
+    /// Output-layer pre-activations, shape `[rows, outputs]`.
     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len().saturating_sub(1);
         let mut h = x;
@@ -307,6 +320,8 @@ pub struct FittedMlp {
     net: Net,
     task: MlpTask,
     n_features: usize,
+    /// Output units: 1, or the class count of a multiclass fit.
+    n_outputs: usize,
     history: Vec<EpochStats>,
     best_epoch: usize,
 }
@@ -327,6 +342,11 @@ impl FittedMlp {
     /// The task the network was trained for.
     pub fn task(&self) -> MlpTask {
         self.task
+    }
+
+    /// Outputs per row: 1, or the number of classes of a multiclass fit.
+    pub fn n_outputs(&self) -> usize {
+        self.n_outputs
     }
 }
 
@@ -365,16 +385,52 @@ fn seeded_linear(n_in: usize, n_out: usize, rng: &mut impl Rng, device: &Device)
     }
 }
 
-/// Per-row loss summed in f64 from output pre-activations.
+/// Per-row loss summed in f64 from output pre-activations (`z` row-major,
+/// one value per row, `k` for the multiclass task).
 fn loss_sum(task: MlpTask, z: &[f64], y: &[f64]) -> f64 {
-    z.iter()
+    match task {
+        MlpTask::Multiclass => {
+            let k = z.len() / y.len().max(1);
+            z.chunks_exact(k.max(1))
+                .zip(y)
+                .map(|(z, &y)| {
+                    // logsumexp(z) - z_y, shifted by the max so no exp overflows.
+                    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let sum: f64 = z.iter().map(|v| (v - max).exp()).sum();
+                    max + sum.ln() - z.get(y as usize).copied().unwrap_or(f64::NAN)
+                })
+                .sum()
+        }
+        _ => z
+            .iter()
+            .zip(y)
+            .map(|(&z, &y)| match task {
+                MlpTask::Regression => (z - y) * (z - y),
+                // softplus(z) - y z, written so neither tail overflows.
+                _ => z.max(0.0) - y * z + (-z.abs()).exp().ln_1p(),
+            })
+            .sum(),
+    }
+}
+
+/// Share of rows whose largest output (the first on a tie) is the class in
+/// `y`; `z` row-major with `k` values per row.
+fn accuracy(z: &[f64], y: &[f64], k: usize) -> f64 {
+    let hits = z
+        .chunks_exact(k.max(1))
         .zip(y)
-        .map(|(&z, &y)| match task {
-            // softplus(z) - y z, written so neither tail overflows.
-            MlpTask::Binary => z.max(0.0) - y * z + (-z.abs()).exp().ln_1p(),
-            MlpTask::Regression => (z - y) * (z - y),
+        .filter(|(z, y)| {
+            let best = z
+                .iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| {
+                    if v > bv { (i, v) } else { (bi, bv) }
+                })
+                .0;
+            best as f64 == **y
         })
-        .sum()
+        .count();
+    hits as f64 / y.len().max(1) as f64
 }
 
 impl Learner for ValidMlpParams {
@@ -385,12 +441,62 @@ impl Learner for ValidMlpParams {
     }
 
     fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, seed: Seed) -> Result<FittedMlp> {
+        if self.0.task == MlpTask::Multiclass {
+            return Err(invalid(
+                "task",
+                "a multiclass MLP needs the class count: fit it with fit_multiclass \
+                 (the Trainer does for a multiclass target)",
+            ));
+        }
+        self.train(x, y, self.0.task, 1, seed)
+    }
+}
+
+impl MulticlassLearner for ValidMlpParams {
+    type FittedMulti = FittedMlp;
+
+    /// `n_classes` softmax outputs trained on cross-entropy, seeded and
+    /// logged exactly as the binary fit (validation rows stratified by
+    /// class, validation accuracy instead of ROC AUC). Parameters naming the
+    /// regression task are refused.
+    fn fit_multiclass(
+        &self,
+        x: &Array2<f64>,
+        y: &Array1<f64>,
+        n_classes: usize,
+        seed: Seed,
+    ) -> Result<FittedMlp> {
+        if self.0.task == MlpTask::Regression {
+            return Err(invalid(
+                "task",
+                "a regression MLP does not fit multiclass targets; use the binary or multiclass task",
+            ));
+        }
+        self.train(x, y, MlpTask::Multiclass, n_classes, seed)
+    }
+}
+
+impl ValidMlpParams {
+    /// Trains for `task` with `n_outputs` output units (1, or the class
+    /// count for [`MlpTask::Multiclass`]).
+    fn train(
+        &self,
+        x: &Array2<f64>,
+        y: &Array1<f64>,
+        task: MlpTask,
+        n_outputs: usize,
+        seed: Seed,
+    ) -> Result<FittedMlp> {
         check_xy(x, y)?;
         let p = &self.0;
         let ys = y.to_vec();
-        let split = match p.task {
+        let split = match task {
             MlpTask::Binary => {
                 binary_labels(y)?;
+                stratified_split(&ys, p.validation_fraction, seed.derive("mlp.validation"))?
+            }
+            MlpTask::Multiclass => {
+                class_labels(y, n_outputs)?;
                 stratified_split(&ys, p.validation_fraction, seed.derive("mlp.validation"))?
             }
             MlpTask::Regression => shuffle_split(
@@ -415,7 +521,7 @@ impl Learner for ValidMlpParams {
         let mut rng = seed.derive("mlp.init").rng();
         let mut widths = vec![n_cols];
         widths.extend_from_slice(&p.hidden);
-        widths.push(1);
+        widths.push(n_outputs);
         let layers = widths
             .windows(2)
             .map(|w| seeded_linear(w[0], w[1], &mut rng, &device))
@@ -438,18 +544,30 @@ impl Learner for ValidMlpParams {
             let mut train_loss = 0.0;
             for batch in order.chunks(p.batch_size) {
                 let bx = f64_tensor(gather(&xs, n_cols, batch), [batch.len(), n_cols], &device);
-                let by = f64_tensor(
-                    batch.iter().map(|&i| ys[i]).collect(),
-                    [batch.len(), 1],
-                    &device,
-                );
+                let by = match task {
+                    // One-hot rows: the cross-entropy picks each row's class.
+                    MlpTask::Multiclass => {
+                        let mut onehot = vec![0.0; batch.len() * n_outputs];
+                        for (r, &i) in batch.iter().enumerate() {
+                            // `class_labels` checked ys[i] is an index below n_outputs.
+                            onehot[r * n_outputs + ys[i] as usize] = 1.0;
+                        }
+                        f64_tensor(onehot, [batch.len(), n_outputs], &device)
+                    }
+                    _ => f64_tensor(
+                        batch.iter().map(|&i| ys[i]).collect(),
+                        [batch.len(), 1],
+                        &device,
+                    ),
+                };
                 let z = net.forward(bx);
-                let data_loss = match p.task {
+                let data_loss = match task {
                     MlpTask::Binary => {
                         let pos = log_sigmoid(z.clone()) * by.clone();
                         let neg = log_sigmoid(-z) * (-by + 1.0);
                         -(pos + neg).mean()
                     }
+                    MlpTask::Multiclass => -(log_softmax(z, 1) * by).sum_dim(1).mean(),
                     MlpTask::Regression => (z - by).powi_scalar(2).mean(),
                 };
                 let loss = match net.weight_norm2() {
@@ -464,7 +582,7 @@ impl Learner for ValidMlpParams {
             train_loss /= order.len() as f64;
 
             let z = read_f64(net.valid().forward(valid_x.clone()), "validation output")?;
-            let valid_loss = loss_sum(p.task, &z, &valid_y) / valid_y.len() as f64;
+            let valid_loss = loss_sum(task, &z, &valid_y) / valid_y.len() as f64;
             if !(train_loss.is_finite() && valid_loss.is_finite()) {
                 return Err(Error::Training {
                     learner: "mlp",
@@ -475,18 +593,29 @@ impl Learner for ValidMlpParams {
                     ),
                 });
             }
-            let valid_roc_auc = match p.task {
+            let valid_roc_auc = match task {
                 // Sigmoid is monotone: the AUC of the logits is the AUC of the probabilities.
                 MlpTask::Binary => Some(roc_auc(&valid_y, &z)?),
-                MlpTask::Regression => None,
+                _ => None,
             };
+            // Softmax is monotone too: the largest score is the most probable class.
+            let valid_accuracy =
+                (task == MlpTask::Multiclass).then(|| accuracy(&z, &valid_y, n_outputs));
             let stats = EpochStats {
                 epoch,
                 train_loss,
                 valid_loss,
                 valid_roc_auc,
+                valid_accuracy,
             };
-            tracing::debug!(epoch, train_loss, valid_loss, ?valid_roc_auc, "mlp epoch");
+            tracing::debug!(
+                epoch,
+                train_loss,
+                valid_loss,
+                ?valid_roc_auc,
+                ?valid_accuracy,
+                "mlp epoch"
+            );
             history.push(stats);
 
             let Some(patience) = p.patience else { continue };
@@ -504,17 +633,19 @@ impl Learner for ValidMlpParams {
         };
         Ok(FittedMlp {
             net,
-            task: p.task,
+            task,
             n_features: n_cols,
+            n_outputs,
             history,
             best_epoch,
         })
     }
 }
 
-impl FittedModel for FittedMlp {
-    /// burn's own forward pass (f64), through the sigmoid for the binary task.
-    fn predict_native(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
+impl FittedMlp {
+    /// burn's forward pass on `x` through the output activation (sigmoid,
+    /// identity or softmax), row-major `rows x n_outputs`.
+    fn forward_native(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
         check_x(x, self.n_features)?;
         let input = f64_tensor(
             x.iter().copied().collect(),
@@ -524,9 +655,33 @@ impl FittedModel for FittedMlp {
         let z = self.net.forward(input);
         let out = match self.task {
             MlpTask::Binary => sigmoid(z),
+            MlpTask::Multiclass => softmax(z, 1),
             MlpTask::Regression => z,
         };
-        Ok(Array1::from(read_f64(out, "prediction")?))
+        read_f64(out, "prediction")
+    }
+}
+
+impl FittedModel for FittedMlp {
+    /// burn's own forward pass (f64), through the sigmoid for the binary
+    /// task. A multiclass fit has no single output:
+    /// [`mlops_core::Error::OutputCount`].
+    fn predict_native(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
+        if self.n_outputs != 1 {
+            return Err(Error::Core(mlops_core::Error::OutputCount {
+                expected: self.n_outputs,
+                found: 1,
+            }));
+        }
+        Ok(Array1::from(self.forward_native(x)?))
+    }
+
+    /// burn's own forward pass, every output: the class probabilities
+    /// (burn's softmax) of a multiclass fit.
+    fn predict_proba_native(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        let out = self.forward_native(x)?;
+        Array2::from_shape_vec((x.nrows(), self.n_outputs), out)
+            .map_err(|e| Error::Shape(e.to_string()))
     }
 
     fn to_inference(&self) -> Result<InferenceModel> {
@@ -554,6 +709,7 @@ impl FittedModel for FittedMlp {
         }
         let link = match self.task {
             MlpTask::Binary => Link::Logistic,
+            MlpTask::Multiclass => Link::Softmax,
             MlpTask::Regression => Link::Identity,
         };
         Ok(InferenceModel::Mlp(DenseMlp::new(layers, link)?))
@@ -598,5 +754,21 @@ mod tests {
         let l = loss_sum(MlpTask::Binary, &[0.0], &[1.0]);
         assert!((l - 2f64.ln()).abs() < 1e-15);
         assert_eq!(loss_sum(MlpTask::Regression, &[1.0, 3.0], &[0.0, 1.0]), 5.0);
+        // Multiclass: logsumexp(z) - z_y per row, stable at large scores.
+        let l = loss_sum(MlpTask::Multiclass, &[0.0, 0.0, 0.0], &[2.0]);
+        assert!((l - 3f64.ln()).abs() < 1e-15);
+        let l = loss_sum(
+            MlpTask::Multiclass,
+            &[900.0, -900.0, 0.0, 0.0, 0.0, 800.0],
+            &[0.0, 0.0],
+        );
+        assert!((l - 800.0).abs() < 1e-9, "{l}");
+    }
+
+    #[test]
+    fn accuracy_takes_the_first_largest() {
+        let z = [0.1, 0.9, 0.0, 0.5, 0.5, 0.0, 0.0, 0.0, 2.0];
+        assert_eq!(accuracy(&z, &[1.0, 0.0, 2.0], 3), 1.0);
+        assert_eq!(accuracy(&z, &[1.0, 1.0, 0.0], 3), 1.0 / 3.0);
     }
 }

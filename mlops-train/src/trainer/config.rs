@@ -157,12 +157,18 @@ impl LearnerConfig {
     }
 
     /// Whether [`fit_multiclass`](Self::fit_multiclass) supports this
-    /// learner (logistic regression, decision tree, random forest).
+    /// learner (logistic regression, decision tree, random forest, and the
+    /// MLP unless its task is regression).
     pub fn supports_multiclass(&self) -> bool {
-        matches!(
-            self,
-            LearnerConfig::Logistic(_) | LearnerConfig::Tree(_) | LearnerConfig::Forest(_)
-        )
+        match self {
+            LearnerConfig::Logistic(_) | LearnerConfig::Tree(_) | LearnerConfig::Forest(_) => true,
+            #[cfg(feature = "burn")]
+            LearnerConfig::Mlp(p) => p
+                .clone()
+                .check()
+                .is_ok_and(|v| v.task() != crate::learner::MlpTask::Regression),
+            _ => false,
+        }
     }
 
     /// Fits `n_classes` classes on class indices `y` (a multiclass target)
@@ -183,6 +189,14 @@ impl LearnerConfig {
             }
             LearnerConfig::Forest(p) => {
                 convert(p.clone().check()?.fit_multiclass(x, y, n_classes, seed)?)?
+            }
+            #[cfg(feature = "burn")]
+            LearnerConfig::Mlp(p) => {
+                let fitted = p.clone().check()?.fit_multiclass(x, y, n_classes, seed)?;
+                return Ok(FitOutput {
+                    model: fitted.to_inference()?,
+                    history: epoch_history(fitted.history()),
+                });
             }
             _ => {
                 return Err(invalid(
@@ -328,6 +342,10 @@ fn epoch_history(epochs: &[crate::learner::EpochStats]) -> BTreeMap<String, Vec<
     let auc: Vec<f64> = epochs.iter().filter_map(|e| e.valid_roc_auc).collect();
     if auc.len() == epochs.len() && !auc.is_empty() {
         history.insert("valid_roc_auc".to_owned(), auc);
+    }
+    let accuracy: Vec<f64> = epochs.iter().filter_map(|e| e.valid_accuracy).collect();
+    if accuracy.len() == epochs.len() && !accuracy.is_empty() {
+        history.insert("valid_accuracy".to_owned(), accuracy);
     }
     history
 }
