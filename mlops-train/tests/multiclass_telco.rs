@@ -40,6 +40,8 @@ struct Contract {
     classes: Vec<String>,
     logistic_regression: Quality,
     random_forest_100: Quality,
+    /// scikit-learn's `MLPClassifier` (16 hidden units); read with `burn`.
+    #[cfg_attr(not(feature = "burn"), allow(dead_code))]
     mlp_16: Quality,
 }
 
