@@ -174,7 +174,15 @@ impl LogisticParams {
                 format!("must be finite and > 0, got {}", self.gradient_tolerance),
             ));
         }
-        if let ClassWeight::Explicit { negative, positive } = self.class_weight
+        self.class_weight.validate()?;
+        Ok(ValidLogisticParams(self))
+    }
+}
+
+impl ClassWeight {
+    /// Every weight finite and > 0; a per-class list has at least 2.
+    pub(super) fn validate(&self) -> Result<()> {
+        if let ClassWeight::Explicit { negative, positive } = *self
             && !(negative.is_finite() && negative > 0.0 && positive.is_finite() && positive > 0.0)
         {
             return Err(invalid(
@@ -182,7 +190,7 @@ impl LogisticParams {
                 format!("weights must be finite and > 0, got {negative} and {positive}"),
             ));
         }
-        if let ClassWeight::PerClass(weights) = &self.class_weight {
+        if let ClassWeight::PerClass(weights) = self {
             if weights.len() < 2 {
                 return Err(invalid(
                     "class_weight",
@@ -203,7 +211,7 @@ impl LogisticParams {
                 ));
             }
         }
-        Ok(ValidLogisticParams(self))
+        Ok(())
     }
 }
 

@@ -39,7 +39,9 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::multinomial::class_labels;
-use super::{FittedModel, Learner, MulticlassLearner, binary_labels, check_x, check_xy};
+use super::{
+    ClassWeight, FittedModel, Learner, MulticlassLearner, binary_labels, check_x, check_xy,
+};
 use crate::error::invalid;
 use crate::metrics::roc_auc;
 use crate::split::{shuffle_split, stratified_split};
@@ -82,6 +84,9 @@ pub struct MlpParams {
     validation_fraction: f64,
     patience: Option<usize>,
     task: MlpTask,
+    /// Absent from configs written before class weights existed.
+    #[serde(default)]
+    class_weight: ClassWeight,
 }
 
 /// Checked MLP hyper-parameters; implements [`Learner`].
@@ -99,6 +104,7 @@ impl Default for MlpParams {
             validation_fraction: 0.1,
             patience: Some(5),
             task: MlpTask::Binary,
+            class_weight: ClassWeight::None,
         }
     }
 }
@@ -168,8 +174,27 @@ impl MlpParams {
         self
     }
 
+    /// Class weights of a classification task, applied to the training
+    /// loss: each row's loss term is multiplied by its class's weight and a
+    /// batch's loss is the weighted mean (scikit-learn's `class_weight`
+    /// semantics, unlike the prior shift of the binary logistic regression).
+    /// `Balanced` gives class `c` the weight `n / (k n_c)`; `Explicit` is the
+    /// binary pair; `PerClass` needs one weight per class. The validation
+    /// loss and metrics stay unweighted.
+    pub fn class_weight(mut self, weight: ClassWeight) -> Self {
+        self.class_weight = weight;
+        self
+    }
+
     /// Validates every parameter; the error names the bad one.
     pub fn check(self) -> Result<ValidMlpParams> {
+        self.class_weight.validate()?;
+        if self.task == MlpTask::Regression && self.class_weight != ClassWeight::None {
+            return Err(invalid(
+                "class_weight",
+                "class weights need a classification task, not regression",
+            ));
+        }
         if self.hidden.len() >= MAX_LAYERS {
             return Err(invalid(
                 "hidden",
@@ -263,6 +288,11 @@ impl ValidMlpParams {
     /// The task.
     pub fn task(&self) -> MlpTask {
         self.0.task
+    }
+
+    /// The class weights.
+    pub fn class_weight(&self) -> &ClassWeight {
+        &self.0.class_weight
     }
 }
 
@@ -413,6 +443,53 @@ fn loss_sum(task: MlpTask, z: &[f64], y: &[f64]) -> f64 {
     }
 }
 
+/// Per-class loss weights for the task (`None`: unweighted); class counts
+/// come from `ys` (class indices, already checked).
+fn loss_weights(
+    weight: &ClassWeight,
+    task: MlpTask,
+    n_outputs: usize,
+    ys: &[f64],
+) -> Result<Option<Vec<f64>>> {
+    let k = match task {
+        MlpTask::Binary => 2,
+        MlpTask::Multiclass => n_outputs,
+        MlpTask::Regression => return Ok(None),
+    };
+    Ok(match weight {
+        ClassWeight::None => None,
+        ClassWeight::Balanced => {
+            let mut counts = vec![0usize; k];
+            for &y in ys {
+                if let Some(c) = counts.get_mut(y as usize) {
+                    *c += 1;
+                }
+            }
+            let n = ys.len() as f64;
+            Some(
+                counts
+                    .iter()
+                    .map(|&c| n / (k as f64 * c.max(1) as f64))
+                    .collect(),
+            )
+        }
+        ClassWeight::Explicit { negative, positive } if k == 2 => Some(vec![*negative, *positive]),
+        ClassWeight::Explicit { .. } => {
+            return Err(invalid(
+                "class_weight",
+                "explicit weights name a negative and a positive class; give one weight per class",
+            ));
+        }
+        ClassWeight::PerClass(w) if w.len() == k => Some(w.clone()),
+        ClassWeight::PerClass(w) => {
+            return Err(Error::ClassWeightCount {
+                classes: k,
+                weights: w.len(),
+            });
+        }
+    })
+}
+
 /// Share of rows whose largest output (the first on a tie) is the class in
 /// `y`; `z` row-major with `k` values per row.
 fn accuracy(z: &[f64], y: &[f64], k: usize) -> f64 {
@@ -505,6 +582,7 @@ impl ValidMlpParams {
                 seed.derive("mlp.validation"),
             )?,
         };
+        let class_weights = loss_weights(&p.class_weight, task, n_outputs, &ys)?;
         let n_cols = x.ncols();
         let _span = tracing::debug_span!(
             "fit",
@@ -546,11 +624,14 @@ impl ValidMlpParams {
                 let bx = f64_tensor(gather(&xs, n_cols, batch), [batch.len(), n_cols], &device);
                 let by = match task {
                     // One-hot rows: the cross-entropy picks each row's class.
+                    // With class weights the one entry is the row's weight.
                     MlpTask::Multiclass => {
                         let mut onehot = vec![0.0; batch.len() * n_outputs];
                         for (r, &i) in batch.iter().enumerate() {
                             // `class_labels` checked ys[i] is an index below n_outputs.
-                            onehot[r * n_outputs + ys[i] as usize] = 1.0;
+                            let c = ys[i] as usize;
+                            onehot[r * n_outputs + c] =
+                                class_weights.as_ref().map_or(1.0, |w| w[c]);
                         }
                         f64_tensor(onehot, [batch.len(), n_outputs], &device)
                     }
@@ -561,14 +642,29 @@ impl ValidMlpParams {
                     ),
                 };
                 let z = net.forward(bx);
-                let data_loss = match task {
-                    MlpTask::Binary => {
+                // Weighted: sum of weighted terms over the batch's total weight.
+                let batch_weight = class_weights.as_ref().map(|w| {
+                    let rows: Vec<f64> = batch.iter().map(|&i| w[ys[i] as usize]).collect();
+                    let total: f64 = rows.iter().sum();
+                    (rows, total)
+                });
+                let data_loss = match (task, batch_weight) {
+                    (MlpTask::Binary, None) => {
                         let pos = log_sigmoid(z.clone()) * by.clone();
                         let neg = log_sigmoid(-z) * (-by + 1.0);
                         -(pos + neg).mean()
                     }
-                    MlpTask::Multiclass => -(log_softmax(z, 1) * by).sum_dim(1).mean(),
-                    MlpTask::Regression => (z - by).powi_scalar(2).mean(),
+                    (MlpTask::Binary, Some((rows, total))) => {
+                        let bw = f64_tensor(rows, [batch.len(), 1], &device);
+                        let pos = log_sigmoid(z.clone()) * by.clone();
+                        let neg = log_sigmoid(-z) * (-by + 1.0);
+                        -((pos + neg) * bw).sum() * (1.0 / total)
+                    }
+                    (MlpTask::Multiclass, None) => -(log_softmax(z, 1) * by).sum_dim(1).mean(),
+                    (MlpTask::Multiclass, Some((_, total))) => {
+                        -(log_softmax(z, 1) * by).sum() * (1.0 / total)
+                    }
+                    (MlpTask::Regression, _) => (z - by).powi_scalar(2).mean(),
                 };
                 let loss = match net.weight_norm2() {
                     Some(n2) if p.l2 > 0.0 => data_loss.clone() + n2 * (p.l2 / 2.0),
@@ -736,6 +832,11 @@ mod tests {
             MlpParams::new().validation_fraction(0.0),
             MlpParams::new().validation_fraction(0.6),
             MlpParams::new().patience(Some(0)),
+            MlpParams::new().class_weight(ClassWeight::PerClass(vec![1.0, 0.0])),
+            MlpParams::new().class_weight(ClassWeight::PerClass(vec![1.0])),
+            MlpParams::new()
+                .task(MlpTask::Regression)
+                .class_weight(ClassWeight::Balanced),
         ] {
             assert!(
                 matches!(bad.clone().check(), Err(Error::InvalidParameter { .. })),
