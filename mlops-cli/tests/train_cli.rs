@@ -382,3 +382,31 @@ fn text_target_with_three_labels_trains_multiclass() {
     let stderr = String::from_utf8_lossy(&err.stderr);
     assert!(stderr.contains("multiclass"), "{stderr}");
 }
+
+/// Per-class weights for a multiclass target from the command line: the
+/// text form `class_weight=1,2.5,3` (class order = sorted labels) reaches
+/// the run's params; a list of the wrong length is a one-line error.
+#[test]
+fn train_multiclass_with_per_class_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let data = data.to_str().unwrap();
+    let store = dir.path().join("store");
+    let args = |weights: &'static str| {
+        vec![
+            "--json", "train", "--data", data, "--target", "Contract", "--model", "logreg",
+            "--param", weights, "--seed", "3",
+        ]
+    };
+    let out = json_ok(&store, &args("class_weight=1,2.5,3"));
+    assert!(out["metrics"]["accuracy"].as_f64().unwrap() > 0.6, "{out}");
+    let (_, tracker) = open(&store);
+    let run = tracker.get_run(out["run_id"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        run.summary.params["class_weight"],
+        r#"{"PerClass":[1.0,2.5,3.0]}"#
+    );
+    drop(tracker);
+    let bad = mlops(&store, &args("class_weight=1,2"));
+    assert_one_line_error(&bad, 1, &["class_weight", "2 weights for 3 classes"]);
+}

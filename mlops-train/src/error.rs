@@ -62,6 +62,16 @@ pub enum Error {
         #[source]
         source: linfa::Error,
     },
+    /// A per-class weight list does not have one weight per class.
+    #[error(
+        "class_weight has {weights} weights for {classes} classes; give one per class, in class order"
+    )]
+    ClassWeightCount {
+        /// Classes in the target.
+        classes: usize,
+        /// Weights given.
+        weights: usize,
+    },
 
     // learner/mlp
     /// Iterative training failed (the loss diverged).

@@ -40,11 +40,32 @@ struct Contract {
     classes: Vec<String>,
     logistic_regression: Quality,
     random_forest_100: Quality,
+    /// scikit-learn's `MLPClassifier` (16 hidden units); read with `burn`.
+    #[cfg_attr(not(feature = "burn"), allow(dead_code))]
+    mlp_16: Quality,
 }
 
 #[derive(Deserialize)]
 struct Fixture {
     telco_contract: Contract,
+    telco_contract_weighted: Weighted,
+}
+
+#[derive(Deserialize)]
+struct WeightedFit {
+    /// Probabilities of the first test rows.
+    proba: Vec<Vec<f64>>,
+    log_loss: f64,
+}
+
+/// scikit-learn's tightly solved multinomial fits on the split `i % 5 == 0`.
+#[derive(Deserialize)]
+struct Weighted {
+    classes: Vec<String>,
+    class_weight: Vec<f64>,
+    n_test: usize,
+    unweighted: WeightedFit,
+    weighted: WeightedFit,
 }
 
 fn reference() -> Contract {
@@ -79,6 +100,106 @@ fn contract_split(seed: Seed) -> Data {
         y_test: fitted.target(&test).expect("y"),
         classes: fitted.classes().expect("classes").to_vec(),
     }
+}
+
+/// The deterministic split of the weighted fixture: test = every 5th row.
+fn every_fifth_split() -> Data {
+    let frame = Frame::read_csv(TELCO).expect("telco");
+    let spec = FeatureSpec::infer(&frame, "Contract", None).expect("spec");
+    let (test, train): (Vec<usize>, Vec<usize>) = (0..frame.n_rows()).partition(|i| i % 5 == 0);
+    let (train, test) = (
+        frame.take(&train).expect("train"),
+        frame.take(&test).expect("test"),
+    );
+    let fitted = spec.fit(&train).expect("fit on train");
+    Data {
+        x_train: fitted.transform(&train).expect("x"),
+        y_train: fitted.target(&train).expect("y"),
+        x_test: fitted.transform(&test).expect("x"),
+        y_test: fitted.target(&test).expect("y"),
+        classes: fitted.classes().expect("classes").to_vec(),
+    }
+}
+
+/// Per-class weights are scikit-learn's `class_weight` dict: each row's loss
+/// term times its class's weight. Both fits are solved tightly, so the
+/// probabilities agree to the solvers' precision (1e-4 absolute; measured
+/// differences are printed) and the log loss to 1e-5.
+#[test]
+fn telco_contract_per_class_weights_match_scikit_learn() {
+    let want = serde_json::from_str::<Fixture>(FIXTURE)
+        .expect("fixture")
+        .telco_contract_weighted;
+    let data = every_fifth_split();
+    assert_eq!(data.classes, want.classes);
+    assert_eq!(data.y_test.len(), want.n_test);
+    let fit = |weight: ClassWeight| {
+        let fitted = LogisticParams::new()
+            .class_weight(weight)
+            .gradient_tolerance(1e-6)
+            .max_iter(10_000)
+            .check()
+            .expect("valid")
+            .fit_multiclass(&data.x_train, &data.y_train, 3, Seed(1))
+            .expect("fit");
+        assert!(fitted.converged(), "{} iterations", fitted.iterations());
+        fitted.to_inference().expect("convert")
+    };
+    for (name, weight, reference) in [
+        ("unweighted", ClassWeight::None, &want.unweighted),
+        (
+            "weighted",
+            ClassWeight::PerClass(want.class_weight.clone()),
+            &want.weighted,
+        ),
+    ] {
+        let model = fit(weight);
+        let p = model.predict_proba_matrix(&data.x_test).expect("proba");
+        let worst = reference
+            .proba
+            .iter()
+            .zip(p.rows())
+            .map(|(a, b)| {
+                a.iter()
+                    .zip(b.iter())
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max)
+            })
+            .fold(0.0, f64::max);
+        let m = MulticlassMetrics::compute(data.y_test.as_slice().expect("s"), p.view())
+            .expect("metrics");
+        eprintln!(
+            "Telco Contract {name}: log loss {:.6} (scikit-learn {:.6}), max |p - p_sklearn| = {worst:.2e}",
+            m.log_loss, reference.log_loss
+        );
+        assert!(worst < 1e-4, "{name}: probabilities differ by {worst}");
+        assert!(
+            (m.log_loss - reference.log_loss).abs() < 1e-5,
+            "{name}: log loss {} vs {}",
+            m.log_loss,
+            reference.log_loss
+        );
+    }
+    // All-ones weights are the unweighted fit, bit for bit.
+    let ones = fit(ClassWeight::PerClass(vec![1.0; 3]));
+    assert_eq!(ones, fit(ClassWeight::None));
+    // One weight per class, or a typed error.
+    let err = LogisticParams::new()
+        .class_weight(ClassWeight::PerClass(vec![1.0, 2.0]))
+        .check()
+        .expect("valid")
+        .fit_multiclass(&data.x_train, &data.y_train, 3, Seed(1))
+        .expect_err("two weights for three classes");
+    assert!(
+        matches!(
+            err,
+            mlops_train::Error::ClassWeightCount {
+                classes: 3,
+                weights: 2
+            }
+        ),
+        "{err}"
+    );
 }
 
 fn check_quality(name: &str, model: &InferenceModel, data: &Data, want: &Quality) {
@@ -208,9 +329,160 @@ fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
         .install(f)
 }
 
+/// The burn MLP with `k` softmax outputs: burn's own probabilities and the
+/// converted `DenseMlp`'s agree to 1e-9; quality near scikit-learn's
+/// `MLPClassifier` (one hidden layer of 16, Adam) and the logistic
+/// regression on the same preprocessing (their 5-split means).
+#[cfg(feature = "burn")]
+#[test]
+fn telco_contract_mlp() {
+    use mlops_train::learner::{MlpParams, MlpTask};
+    let want = reference();
+    let data = contract_split(Seed(42));
+    let params = MlpParams::new()
+        .hidden(vec![16])
+        .epochs(12)
+        .learning_rate(5e-3)
+        .check()
+        .expect("valid");
+    let mlp = params
+        .fit_multiclass(&data.x_train, &data.y_train, 3, Seed(42))
+        .expect("fit");
+    assert_eq!((mlp.task(), mlp.n_outputs()), (MlpTask::Multiclass, 3));
+    // Per-epoch history: finite losses and a validation accuracy, no AUC.
+    let h = mlp.history();
+    for (i, s) in h.iter().enumerate() {
+        assert_eq!(s.epoch, i + 1);
+        assert!(
+            s.train_loss.is_finite() && s.valid_loss.is_finite(),
+            "{s:?}"
+        );
+        assert!(s.valid_roc_auc.is_none(), "{s:?}");
+        let acc = s.valid_accuracy.expect("multiclass has an accuracy");
+        assert!((0.0..=1.0).contains(&acc), "{s:?}");
+    }
+    assert!(h[h.len() - 1].train_loss < h[0].train_loss, "{h:?}");
+    // burn's forward pass and softmax against the converted DenseMlp.
+    let model = mlp.to_inference().expect("convert");
+    assert!(matches!(model, InferenceModel::Mlp(_)));
+    assert_eq!(model.n_outputs(), 3);
+    assert!(mlp.predict_native(&data.x_test).is_err());
+    check_conversion(
+        mlp.predict_proba_native(&data.x_test).expect("native"),
+        &model,
+        &data.x_test,
+    );
+    let p = model.predict_proba_matrix(&data.x_test).expect("proba");
+    let m =
+        MulticlassMetrics::compute(data.y_test.as_slice().expect("s"), p.view()).expect("metrics");
+    eprintln!(
+        "Telco Contract MLP (16 hidden, {} epochs, best {}): accuracy {:.4}, log loss {:.4} \
+         (scikit-learn MLPClassifier {:.4} / {:.4}, logistic regression {:.4} / {:.4})",
+        h.len(),
+        mlp.best_epoch(),
+        m.accuracy,
+        m.log_loss,
+        want.mlp_16.accuracy,
+        want.mlp_16.log_loss,
+        want.logistic_regression.accuracy,
+        want.logistic_regression.log_loss
+    );
+    check_quality("MLP (16)", &model, &data, &want.mlp_16);
+    // Parameters naming regression are refused, as is `fit` on the
+    // multiclass task (it does not know the class count).
+    let reg = MlpParams::new()
+        .task(MlpTask::Regression)
+        .check()
+        .expect("v");
+    assert!(
+        reg.fit_multiclass(&data.x_train, &data.y_train, 3, Seed(1))
+            .is_err()
+    );
+    let multi = MlpParams::new()
+        .task(MlpTask::Multiclass)
+        .check()
+        .expect("v");
+    assert!(multi.fit(&data.x_train, &data.y_train, Seed(1)).is_err());
+    // A label outside 0..k is a typed error.
+    let mut bad = data.y_train.clone();
+    bad[0] = 3.0;
+    assert!(matches!(
+        params.fit_multiclass(&data.x_train, &bad, 3, Seed(1)),
+        Err(mlops_train::Error::InvalidTarget(_))
+    ));
+}
+
+/// Class weights weight the MLP's training loss: up-weighting the two
+/// minority contracts makes the network predict them more often, so their
+/// recall rises and month-to-month's falls.
+#[cfg(feature = "burn")]
+#[test]
+fn telco_contract_mlp_class_weights() {
+    use mlops_train::learner::MlpParams;
+    let data = contract_split(Seed(42));
+    let params = MlpParams::new()
+        .hidden(vec![16])
+        .epochs(6)
+        .learning_rate(5e-3);
+    let recalls = |weight: ClassWeight| {
+        let model = params
+            .clone()
+            .class_weight(weight)
+            .check()
+            .expect("valid")
+            .fit_multiclass(&data.x_train, &data.y_train, 3, Seed(42))
+            .expect("fit")
+            .to_inference()
+            .expect("convert");
+        let p = model.predict_proba_matrix(&data.x_test).expect("proba");
+        let mut hit = [0usize; 3];
+        let mut n = [0usize; 3];
+        for (row, &y) in p.rows().into_iter().zip(&data.y_test) {
+            let pred = (0..3).fold(0, |b, c| if row[c] > row[b] { c } else { b });
+            n[y as usize] += 1;
+            hit[y as usize] += usize::from(pred == y as usize);
+        }
+        [0, 1, 2].map(|c| hit[c] as f64 / n[c] as f64)
+    };
+    let plain = recalls(ClassWeight::None);
+    let weighted = recalls(ClassWeight::PerClass(vec![1.0, 4.0, 4.0]));
+    eprintln!(
+        "Contract MLP recall per class: unweighted {plain:.3?}, weights 1,4,4 {weighted:.3?}"
+    );
+    assert!(weighted[1] > plain[1] + 0.05, "{plain:?} -> {weighted:?}");
+    assert!(weighted[0] < plain[0], "{plain:?} -> {weighted:?}");
+    // Wrong count, and weights on a regression task, are errors.
+    let err = params
+        .clone()
+        .class_weight(ClassWeight::PerClass(vec![1.0, 2.0]))
+        .check()
+        .expect("valid")
+        .fit_multiclass(&data.x_train, &data.y_train, 3, Seed(1))
+        .expect_err("2 weights, 3 classes");
+    assert!(matches!(
+        err,
+        mlops_train::Error::ClassWeightCount {
+            classes: 3,
+            weights: 2
+        }
+    ));
+    assert!(
+        params
+            .clone()
+            .task(mlops_train::learner::MlpTask::Regression)
+            .class_weight(ClassWeight::Balanced)
+            .check()
+            .is_err()
+    );
+}
+
 #[test]
 fn trainer_logs_multiclass_metrics_and_is_reproducible() {
-    for name in ["logreg", "tree", "rf", "rf-smartcore"] {
+    #[allow(unused_mut)]
+    let mut names = vec!["logreg", "tree", "rf", "rf-smartcore"];
+    #[cfg(feature = "burn")]
+    names.push("mlp");
+    for name in names {
         let mut learner =
             LearnerConfig::from_name(name.trim_end_matches("-smartcore")).expect("learner");
         if name.starts_with("rf") {
@@ -219,17 +491,29 @@ fn trainer_logs_multiclass_metrics_and_is_reproducible() {
         if name == "rf-smartcore" {
             learner = learner.set_param("engine", "smartcore").expect("engine");
         }
+        if name == "mlp" {
+            learner = learner.set_param("epochs", "5").expect("epochs");
+        }
         let train = |threads: usize| {
             in_pool(threads, || {
                 let (trainer, frame) = contract_trainer(learner.clone(), 7);
                 let tracker = Tracker::new(Arc::new(MemoryStore::new()));
                 let out = trainer.train(&tracker, &frame).expect("train");
                 let run = tracker.get_run(&out.run_id).expect("run");
-                (out, run)
+                // Points logged per epoch-history key (MLP only).
+                let epochs: Vec<usize> = ["train_loss", "valid_loss", "valid_accuracy"]
+                    .iter()
+                    .map(|k| {
+                        tracker
+                            .run_metrics_history(&out.run_id, k)
+                            .map_or(0, |p| p.len())
+                    })
+                    .collect();
+                (out, run, epochs)
             })
         };
-        let (one, run) = train(1);
-        let (two, _) = train(2);
+        let (one, run, epochs) = train(1);
+        let (two, _, _) = train(2);
         assert_eq!(one.package.digest(), two.package.digest(), "{name}");
         let classes = one.package.classes().expect("classes");
         assert_eq!(classes, ["Month-to-month", "One year", "Two year"]);
@@ -249,6 +533,9 @@ fn trainer_logs_multiclass_metrics_and_is_reproducible() {
                 .any(|a| a.name == mlops_train::trainer::CONFUSION_ARTIFACT),
             "{name}: confusion matrix artifact"
         );
+        if name == "mlp" {
+            assert_eq!(epochs, [5, 5, 5], "{name}: epoch histories");
+        }
         // Package round trip keeps the digest.
         let back = mlops_core::model::ModelPackage::from_bytes(&one.package.to_bytes().expect("b"))
             .expect("load");

@@ -75,6 +75,16 @@ fn learners() -> Vec<(&'static str, LearnerConfig, FeatureSpec)> {
             .expect("epochs"),
         FeatureSpec::infer(&frame, "Churn", Some("Yes")).expect("spec"),
     ));
+    // The softmax MLP on the 3-class `Contract` target.
+    #[cfg(feature = "burn")]
+    all.push((
+        "mlp-multiclass",
+        LearnerConfig::from_name("mlp")
+            .expect("mlp")
+            .set_param("epochs", "5")
+            .expect("epochs"),
+        FeatureSpec::infer(&frame, "Contract", None).expect("spec"),
+    ));
     all
 }
 

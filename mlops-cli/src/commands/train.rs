@@ -57,7 +57,8 @@ pub struct TrainArgs {
     #[arg(long = "drop", value_name = "COL")]
     pub drop: Vec<String>,
     /// Set a learner hyper-parameter; repeatable (`--param max_depth=6`,
-    /// `--param engine=smartcore` for smartcore's random forest).
+    /// `--param engine=smartcore` for smartcore's random forest; per-class
+    /// weights in class order: `--param class_weight=1,2.5,3`).
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
 }

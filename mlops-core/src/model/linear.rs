@@ -12,6 +12,11 @@ pub enum Link {
     /// The logistic sigmoid of the score: the positive-class probability
     /// (binary logistic regression).
     Logistic,
+    /// The softmax of `k >= 2` scores: class probabilities. Only the output
+    /// of a multiclass [`DenseMlp`](super::DenseMlp); a [`LinearModel`] has
+    /// one score and refuses it (a multinomial linear model is a
+    /// [`SoftmaxModel`](super::SoftmaxModel)).
+    Softmax,
 }
 
 /// A fitted linear model in inference form.
@@ -49,13 +54,18 @@ impl<'de> Deserialize<'de> for LinearModel {
 }
 
 impl LinearModel {
-    /// A linear model; fails when there are no weights or a weight or the
-    /// intercept is not finite.
+    /// A linear model; fails when there are no weights, a weight or the
+    /// intercept is not finite, or the link is [`Link::Softmax`].
     pub fn new(weights: Vec<f64>, intercept: f64, link: Link) -> Result<Self> {
         let bad = |reason: String| Error::InvalidModel {
             model: "linear",
             reason,
         };
+        if link == Link::Softmax {
+            return Err(bad(
+                "a softmax link needs k scores; use a SoftmaxModel for a multinomial model".into(),
+            ));
+        }
         if weights.is_empty() {
             return Err(bad("no weights".into()));
         }
@@ -109,6 +119,8 @@ impl LinearModel {
         match self.link {
             Link::Identity => z,
             Link::Logistic => sigmoid(z),
+            // `new` refuses a softmax link; NaN rather than a panic.
+            Link::Softmax => f64::NAN,
         }
     }
 }
@@ -140,6 +152,7 @@ mod tests {
         assert!(LinearModel::new(vec![], 0.0, Link::Identity).is_err());
         assert!(LinearModel::new(vec![f64::NAN], 0.0, Link::Identity).is_err());
         assert!(LinearModel::new(vec![1.0], f64::INFINITY, Link::Identity).is_err());
+        assert!(LinearModel::new(vec![1.0], 0.0, Link::Softmax).is_err());
         let m = LinearModel::new(vec![1.0, 2.0], 0.0, Link::Identity).expect("valid");
         assert!(matches!(
             m.predict_row(&[1.0]),

@@ -3,12 +3,15 @@
 //! Prediction allocates nothing: hidden activations live in two fixed stack
 //! buffers of [`MAX_HIDDEN_WIDTH`] values each (8 KiB in all), which is why a
 //! hidden layer may be at most that wide. The input layer reads the caller's
-//! row directly and the output layer has one unit, so neither needs a buffer.
+//! row directly and the output layer writes one unit (a logistic or identity
+//! output) or the caller's `k` class probabilities (a softmax output), so
+//! neither needs a buffer.
 
 use serde::{Deserialize, Serialize};
 
 use super::Link;
 use super::linear::sigmoid;
+use super::softmax::softmax_in_place;
 use crate::{Error, Result};
 
 /// Widest hidden layer a [`DenseMlp`] may have (the size of each of the two
@@ -141,9 +144,12 @@ impl DenseLayer {
     }
 }
 
-/// A dense MLP in inference form: hidden layers with ReLU, then a one-unit
-/// output layer through a [`Link`] (logistic for a binary classifier's
-/// positive-class probability, identity for regression).
+/// A dense MLP in inference form: hidden layers with ReLU, then an output
+/// layer through a [`Link`]: one unit through the logistic (a binary
+/// classifier's positive-class probability) or the identity (regression),
+/// or `k >= 2` units through [`Link::Softmax`] (a multiclass classifier's
+/// class probabilities, read with
+/// [`predict_proba_into`](Self::predict_proba_into)).
 ///
 /// Built with [`DenseMlp::new`] or deserialized; both paths validate shapes
 /// and values, so prediction on a value of this type cannot panic.
@@ -157,6 +163,15 @@ impl DenseLayer {
 /// let mlp = DenseMlp::new(vec![hidden, output], Link::Identity)?;
 /// // relu(3) + relu(-2) + 0.5
 /// assert_eq!(mlp.predict_row(&[3.0, 2.0])?, 3.5);
+///
+/// // The same hidden layer feeding 3 softmax units: class probabilities.
+/// let hidden = DenseLayer::new(2, 2, vec![1.0, 0.0, 0.0, -1.0], vec![0.0, 0.0])?;
+/// let output = DenseLayer::new(2, 3, vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0], vec![0.0; 3])?;
+/// let mlp = DenseMlp::new(vec![hidden, output], Link::Softmax)?;
+/// let mut p = [0.0; 3];
+/// mlp.predict_proba_into(&[3.0, 2.0], &mut p)?;
+/// assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+/// assert!(p[0] > p[1] && p[1] == p[2]);
 /// # Ok::<(), mlops_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -182,8 +197,9 @@ impl<'de> Deserialize<'de> for DenseMlp {
 impl DenseMlp {
     /// A validated MLP: 1 to [`MAX_LAYERS`] layers, each layer's inputs
     /// equal to the previous layer's outputs, hidden layers at most
-    /// [`MAX_HIDDEN_WIDTH`] wide, a last layer with exactly one output, at
-    /// most [`MAX_PARAMETERS`] parameters. One layer alone is a linear model.
+    /// [`MAX_HIDDEN_WIDTH`] wide, a last layer with exactly one output
+    /// (logistic or identity) or at least two ([`Link::Softmax`]), at most
+    /// [`MAX_PARAMETERS`] parameters. One layer alone is a linear model.
     pub fn new(layers: Vec<DenseLayer>, output: Link) -> Result<Self> {
         let Some(last) = layers.last() else {
             return Err(bad("no layers".into()));
@@ -194,11 +210,20 @@ impl DenseMlp {
                 layers.len()
             )));
         }
-        if last.n_outputs != 1 {
-            return Err(bad(format!(
-                "the output layer has {} units, expected 1",
-                last.n_outputs
-            )));
+        match output {
+            Link::Softmax if last.n_outputs < 2 => {
+                return Err(bad(format!(
+                    "a softmax output layer has {} units, expected at least 2 (one per class)",
+                    last.n_outputs
+                )));
+            }
+            Link::Identity | Link::Logistic if last.n_outputs != 1 => {
+                return Err(bad(format!(
+                    "the output layer has {} units, expected 1 (a softmax output has one per class)",
+                    last.n_outputs
+                )));
+            }
+            _ => {}
         }
         for (i, pair) in layers.windows(2).enumerate() {
             if pair[0].n_outputs != pair[1].n_inputs {
@@ -243,20 +268,80 @@ impl DenseMlp {
         self.output
     }
 
+    /// Outputs per row: 1, or the number of classes of a softmax output.
+    pub fn n_outputs(&self) -> usize {
+        self.layers.last().map_or(1, |l| l.n_outputs)
+    }
+
     /// The prediction for one row: the positive-class probability for
-    /// [`Link::Logistic`], the value for [`Link::Identity`].
+    /// [`Link::Logistic`], the value for [`Link::Identity`]. A softmax
+    /// output has no single prediction: [`Error::OutputCount`] (use
+    /// [`predict_proba_into`](Self::predict_proba_into)).
     pub fn predict_row(&self, row: &[f64]) -> Result<f64> {
+        if self.output == Link::Softmax {
+            return Err(Error::OutputCount {
+                expected: self.n_outputs(),
+                found: 1,
+            });
+        }
         super::check_row(row, self.n_features(), 0)?;
         Ok(self.predict_checked(row))
     }
 
-    /// Prediction for a row already checked for length and finiteness.
-    /// Allocation-free: hidden activations ping-pong between two stack
-    /// buffers, which `new` guarantees are wide enough.
+    /// Every output for one row into `out`, which must hold
+    /// [`n_outputs`](Self::n_outputs) values: the class probabilities of a
+    /// softmax output (summing to 1), otherwise the one prediction.
+    pub fn predict_proba_into(&self, row: &[f64], out: &mut [f64]) -> Result<()> {
+        super::check_row(row, self.n_features(), 0)?;
+        super::check_out(out, self.n_outputs())?;
+        self.predict_into_checked(row, out);
+        Ok(())
+    }
+
+    /// Prediction for a row already checked for length and finiteness
+    /// (single-output networks; NaN for a softmax output, which callers
+    /// route to [`predict_into_checked`](Self::predict_into_checked)).
     pub(crate) fn predict_checked(&self, row: &[f64]) -> f64 {
+        let mut buf = [0.0f64; 2 * MAX_HIDDEN_WIDTH];
+        let (last, input) = self.hidden_pass(row, &mut buf);
+        let z = last.unit(input, 0);
+        match self.output {
+            Link::Identity => z,
+            Link::Logistic => sigmoid(z),
+            Link::Softmax => f64::NAN,
+        }
+    }
+
+    /// Every output for a row and an `out` of
+    /// [`n_outputs`](Self::n_outputs) values, both already checked. The
+    /// softmax subtracts the largest score before exponentiating, so no
+    /// score overflows.
+    pub(crate) fn predict_into_checked(&self, row: &[f64], out: &mut [f64]) {
+        if self.output != Link::Softmax {
+            if let Some(o) = out.first_mut() {
+                *o = self.predict_checked(row);
+            }
+            return;
+        }
+        let mut buf = [0.0f64; 2 * MAX_HIDDEN_WIDTH];
+        let (last, input) = self.hidden_pass(row, &mut buf);
+        for (o, v) in out.iter_mut().enumerate() {
+            *v = last.unit(input, o);
+        }
+        softmax_in_place(out);
+    }
+
+    /// Runs the hidden layers on a checked row; returns the output layer and
+    /// its input (the row itself for a one-layer network). Allocation-free:
+    /// hidden activations ping-pong between the two halves of `buf`, which
+    /// `new` guarantees are wide enough.
+    fn hidden_pass<'a>(
+        &'a self,
+        row: &'a [f64],
+        buf: &'a mut [f64; 2 * MAX_HIDDEN_WIDTH],
+    ) -> (&'a DenseLayer, &'a [f64]) {
         // Hidden layer i writes the first half when i is even, the second
         // when odd, and reads what layer i - 1 wrote (layer 0 reads `row`).
-        let mut buf = [0.0f64; 2 * MAX_HIDDEN_WIDTH];
         let last = self.layers.len().saturating_sub(1);
         let mut width = 0;
         for (i, layer) in self.layers[..last].iter().enumerate() {
@@ -273,11 +358,7 @@ impl DenseMlp {
             l if (l - 1) % 2 == 0 => &buf[..width],
             _ => &buf[MAX_HIDDEN_WIDTH..MAX_HIDDEN_WIDTH + width],
         };
-        let z = self.layers[last].unit(input, 0);
-        match self.output {
-            Link::Identity => z,
-            Link::Logistic => sigmoid(z),
-        }
+        (&self.layers[last], input)
     }
 }
 
@@ -344,6 +425,89 @@ mod tests {
         }
     }
 
+    /// `three_layers` with its output layer widened to 3 softmax units.
+    fn three_classes() -> DenseMlp {
+        let mut layers = three_layers(Link::Identity).layers().to_vec();
+        layers.pop();
+        layers.push(
+            DenseLayer::new(
+                2,
+                3,
+                vec![0.75, -0.25, -1.0, 0.5, 0.0, 0.0],
+                vec![-0.1, 0.2, 0.0],
+            )
+            .expect("out"),
+        );
+        DenseMlp::new(layers, Link::Softmax).expect("valid")
+    }
+
+    #[test]
+    fn softmax_output_matches_longhand() {
+        let m = three_classes();
+        assert_eq!((m.n_features(), m.n_outputs()), (3, 3));
+        let relu = |v: f64| v.max(0.0);
+        for x in [[0.0, 0.0, 0.0], [1.0, -2.0, 0.5], [-3.0, 1.5, 2.0]] {
+            let h1 = [
+                relu(0.1 + 0.5 * x[0] - 1.0 * x[1] + 0.25 * x[2]),
+                relu(-0.2 + x[0] + x[1] + x[2]),
+                relu(-0.5 * x[0] + 2.0 * x[2]),
+                relu(0.3),
+            ];
+            let h2 = [
+                relu(h1[0] - h1[1] + 0.5 * h1[2] + 2.0 * h1[3]),
+                relu(0.5 + h1[1] + h1[2] - h1[3]),
+            ];
+            let z = [
+                -0.1 + 0.75 * h2[0] - 0.25 * h2[1],
+                0.2 - h2[0] + 0.5 * h2[1],
+                0.0,
+            ];
+            let total: f64 = z.iter().map(|v| v.exp()).sum();
+            let mut p = [0.0; 3];
+            m.predict_proba_into(&x, &mut p).expect("ok");
+            for (p, z) in p.iter().zip(z) {
+                assert!(
+                    (p - z.exp() / total).abs() < 1e-12,
+                    "{p} vs {}",
+                    z.exp() / total
+                );
+            }
+        }
+        // No single prediction, and the buffer must hold every class.
+        assert!(matches!(
+            m.predict_row(&[0.0; 3]),
+            Err(Error::OutputCount {
+                expected: 3,
+                found: 1
+            })
+        ));
+        assert!(m.predict_proba_into(&[0.0; 3], &mut [0.0; 2]).is_err());
+        assert!(
+            m.predict_proba_into(&[0.0, f64::NAN, 0.0], &mut [0.0; 3])
+                .is_err()
+        );
+        // The single-output forms fill a one-value buffer.
+        let lg = three_layers(Link::Logistic);
+        let mut one = [0.0];
+        lg.predict_proba_into(&[1.0, -2.0, 0.5], &mut one)
+            .expect("ok");
+        assert_eq!(one[0], lg.predict_row(&[1.0, -2.0, 0.5]).expect("ok"));
+    }
+
+    #[test]
+    fn softmax_output_does_not_overflow() {
+        // Scores of +-1e6: exp would overflow without subtracting the max.
+        let l = DenseLayer::new(1, 3, vec![1.0, -1.0, 0.0], vec![0.0, 0.0, 0.0]).expect("l");
+        let m = DenseMlp::new(vec![l], Link::Softmax).expect("valid");
+        let mut p = [0.0; 3];
+        m.predict_proba_into(&[1e6], &mut p).expect("ok");
+        assert_eq!(p, [1.0, 0.0, 0.0]);
+        m.predict_proba_into(&[0.0], &mut p).expect("ok");
+        for v in p {
+            assert!((v - 1.0 / 3.0).abs() < 1e-15);
+        }
+    }
+
     #[test]
     fn single_layer_is_linear() {
         let l = DenseLayer::new(2, 1, vec![2.0, -1.0], vec![0.5]).expect("valid");
@@ -387,9 +551,12 @@ mod tests {
             Link::Logistic,
         ));
         assert!(r.contains("layer 0 has 4 outputs"), "{r}");
-        // Output layer must have one unit.
+        // Output layer must have one unit, or at least two for softmax.
         let r = err(DenseMlp::new(vec![l(3, 2).expect("l")], Link::Logistic));
         assert!(r.contains("output layer has 2 units"), "{r}");
+        let r = err(DenseMlp::new(vec![l(3, 1).expect("l")], Link::Softmax));
+        assert!(r.contains("at least 2"), "{r}");
+        assert!(DenseMlp::new(vec![l(3, 2).expect("l")], Link::Softmax).is_ok());
         // Hidden layer wider than the stack buffers.
         let w = MAX_HIDDEN_WIDTH + 1;
         let r = err(DenseMlp::new(
@@ -463,6 +630,12 @@ mod tests {
         for cut in 0..bytes.len() {
             assert!(rmp_serde::from_slice::<DenseMlp>(&bytes[..cut]).is_err());
         }
+        let softmax = three_classes();
+        let bytes = rmp_serde::to_vec(&softmax).expect("encode");
+        assert_eq!(
+            rmp_serde::from_slice::<DenseMlp>(&bytes).expect("decode"),
+            softmax
+        );
         let rejected = [
             // Weight count disagrees with the declared shape.
             raw(vec![(2, 1, vec![1.0], vec![0.0])]),

@@ -12,8 +12,8 @@
 //!   logistic regression).
 //! - [`ClassTreeEnsemble`]: trees whose leaves hold `k` class probabilities,
 //!   averaged over trees (multiclass tree or forest).
-//! - [`DenseMlp`]: dense layers with ReLU between them and a logistic or
-//!   identity output; prediction allocates nothing.
+//! - [`DenseMlp`]: dense layers with ReLU between them and a logistic,
+//!   identity or `k`-class softmax output; prediction allocates nothing.
 //! - [`ModelPackage`]: the deployable artifact (features, model, profiles,
 //!   metadata and lineage) in a checksummed, versioned container;
 //!   [`load_registered`] reads one through the registry.
@@ -90,7 +90,8 @@ impl InferenceModel {
     /// number of classes `k` of a multiclass model.
     pub fn n_outputs(&self) -> usize {
         match self {
-            InferenceModel::Linear(_) | InferenceModel::Trees(_) | InferenceModel::Mlp(_) => 1,
+            InferenceModel::Linear(_) | InferenceModel::Trees(_) => 1,
+            InferenceModel::Mlp(m) => m.n_outputs(),
             InferenceModel::Softmax(m) => m.n_classes(),
             InferenceModel::ClassTrees(m) => m.n_classes(),
         }
@@ -242,6 +243,7 @@ impl InferenceModel {
         match self {
             InferenceModel::Softmax(m) => m.predict_checked(row, out),
             InferenceModel::ClassTrees(m) => m.predict_checked(row, out),
+            InferenceModel::Mlp(m) => m.predict_into_checked(row, out),
             _ => out[0] = self.predict_checked(row),
         }
     }
@@ -321,6 +323,28 @@ mod tests {
                 found: 2
             })
         ));
+    }
+
+    #[test]
+    fn softmax_mlp_has_k_outputs() {
+        let l = DenseLayer::new(2, 3, vec![1.0, 0.0, 0.0, 1.0, -1.0, -1.0], vec![0.0; 3])
+            .expect("layer");
+        let m = InferenceModel::Mlp(DenseMlp::new(vec![l], Link::Softmax).expect("mlp"));
+        assert_eq!(m.n_outputs(), 3);
+        let x = array![[1.0, 2.0], [0.0, 0.0], [-5.0, 3.0]];
+        let p = m.predict_proba_matrix(&x).expect("proba");
+        assert_eq!(p.dim(), (3, 3));
+        let mut row = [0.0; 3];
+        for (i, r) in p.rows().into_iter().enumerate() {
+            m.predict_proba_into(&[x[[i, 0]], x[[i, 1]]], &mut row)
+                .expect("row");
+            assert_eq!(r.to_vec(), row.to_vec());
+            assert!((r.sum() - 1.0).abs() < 1e-12);
+        }
+        assert!(p[[0, 1]] > p[[0, 0]] && p[[0, 0]] > p[[0, 2]]);
+        // The single-output calls refuse it.
+        assert!(matches!(m.predict(&x), Err(Error::OutputCount { .. })));
+        assert!(m.predict_proba_row(&[1.0, 2.0]).is_err());
     }
 
     #[test]

@@ -26,12 +26,21 @@ use crate::{Error, Result};
 
 /// Class weights.
 ///
-/// The fit has no sample weights, so weights are applied as a prior
+/// Binary fits (and `Balanced` in multiclass fits) apply weights as a prior
 /// correction: the fitted log-odds are shifted by `ln(w_pos / w_neg)`. This
 /// moves every probability the way weighting moves the decision threshold,
 /// and leaves the ranking (ROC AUC, PR AUC) unchanged; it is not the same
 /// estimator as scikit-learn's weighted loss.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+///
+/// [`PerClass`](Self::PerClass) in a multiclass fit *is* scikit-learn's
+/// `class_weight={0: w0, 1: w1, ...}`: each row's loss term is multiplied by
+/// its class's weight (the multinomial fit is checked against scikit-learn
+/// in `tests/multiclass_telco.rs`). In a binary fit two per-class weights
+/// act as [`Explicit`](Self::Explicit).
+///
+/// On the command line (`--param class_weight=...`): `Balanced`, or the
+/// weights in class order separated by commas, `class_weight=1,2.5,3`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub enum ClassWeight {
     /// All samples count the same.
     #[default]
@@ -45,6 +54,30 @@ pub enum ClassWeight {
         /// Weight of class 1.
         positive: f64,
     },
+    /// One finite, positive weight per class, in class order (class index
+    /// `c` of the target gets `weights[c]`). A multiclass fit needs exactly
+    /// `k` weights, a binary fit 2; another count is
+    /// [`Error::ClassWeightCount`](crate::Error::ClassWeightCount).
+    PerClass(Vec<f64>),
+}
+
+impl ClassWeight {
+    /// The per-class weights as the binary `(negative, positive)` pair, or
+    /// `None` for `None` / `Balanced`; a `PerClass` list not of length 2 is
+    /// an error.
+    pub(super) fn binary_pair(&self) -> Result<Option<(f64, f64)>> {
+        match self {
+            ClassWeight::None | ClassWeight::Balanced => Ok(None),
+            ClassWeight::Explicit { negative, positive } => Ok(Some((*negative, *positive))),
+            ClassWeight::PerClass(w) => match w.as_slice() {
+                [negative, positive] => Ok(Some((*negative, *positive))),
+                _ => Err(Error::ClassWeightCount {
+                    classes: 2,
+                    weights: w.len(),
+                }),
+            },
+        }
+    }
 }
 
 /// Logistic regression hyper-parameters (unchecked builder).
@@ -141,7 +174,15 @@ impl LogisticParams {
                 format!("must be finite and > 0, got {}", self.gradient_tolerance),
             ));
         }
-        if let ClassWeight::Explicit { negative, positive } = self.class_weight
+        self.class_weight.validate()?;
+        Ok(ValidLogisticParams(self))
+    }
+}
+
+impl ClassWeight {
+    /// Every weight finite and > 0; a per-class list has at least 2.
+    pub(super) fn validate(&self) -> Result<()> {
+        if let ClassWeight::Explicit { negative, positive } = *self
             && !(negative.is_finite() && negative > 0.0 && positive.is_finite() && positive > 0.0)
         {
             return Err(invalid(
@@ -149,7 +190,28 @@ impl LogisticParams {
                 format!("weights must be finite and > 0, got {negative} and {positive}"),
             ));
         }
-        Ok(ValidLogisticParams(self))
+        if let ClassWeight::PerClass(weights) = self {
+            if weights.len() < 2 {
+                return Err(invalid(
+                    "class_weight",
+                    format!(
+                        "need one weight per class (at least 2), got {}",
+                        weights.len()
+                    ),
+                ));
+            }
+            if let Some((c, w)) = weights
+                .iter()
+                .enumerate()
+                .find(|(_, w)| !(w.is_finite() && **w > 0.0))
+            {
+                return Err(invalid(
+                    "class_weight",
+                    format!("weights must be finite and > 0, class {c} has {w}"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -166,7 +228,7 @@ impl ValidLogisticParams {
 
     /// The class weights.
     pub fn class_weight(&self) -> ClassWeight {
-        self.0.class_weight
+        self.0.class_weight.clone()
     }
 
     /// The iteration limit.
@@ -297,11 +359,11 @@ impl Learner for ValidLogisticParams {
         let n1 = labels.iter().filter(|&&c| c == 1).count() as f64;
         let n = labels.len() as f64;
         let n0 = n - n1;
-        let logit_shift = match self.0.class_weight {
-            ClassWeight::None => 0.0,
+        let logit_shift = match self.0.class_weight.binary_pair()? {
+            Some((negative, positive)) => (positive / negative).ln(),
             // w1 / w0 = (n / 2 n1) / (n / 2 n0) = n0 / n1
-            ClassWeight::Balanced => (n0 / n1).ln(),
-            ClassWeight::Explicit { negative, positive } => (positive / negative).ln(),
+            None if self.0.class_weight == ClassWeight::Balanced => (n0 / n1).ln(),
+            None => 0.0,
         };
         let _span = tracing::debug_span!(
             "fit",

@@ -1,11 +1,13 @@
 //! Multi-layer perceptron (burn, Flex CPU backend), behind the `burn` feature.
 //!
 //! Dense layers with ReLU, trained with Adam on mini-batches, for binary
-//! classification (sigmoid output, log loss) or regression (identity output,
-//! squared error). A seeded, stratified share of the training rows is held
-//! out for validation; every epoch's train loss, validation loss and
-//! validation ROC AUC are kept in [`FittedMlp::history`], and optional early
-//! stopping keeps the weights of the best validation epoch.
+//! classification (sigmoid output, log loss), multiclass classification
+//! (`k` softmax outputs, cross-entropy; [`MulticlassLearner`]) or regression
+//! (identity output, squared error). A seeded, stratified share of the
+//! training rows is held out for validation; every epoch's train loss,
+//! validation loss and validation ROC AUC (binary) or accuracy (multiclass)
+//! are kept in [`FittedMlp::history`], and optional early stopping keeps the
+//! weights of the best validation epoch.
 //!
 //! # Precision and reproducibility
 //!
@@ -27,7 +29,7 @@
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::activation::{log_sigmoid, relu, sigmoid};
+use burn::tensor::activation::{log_sigmoid, log_softmax, relu, sigmoid, softmax};
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use mlops_core::model::{DenseLayer, DenseMlp, InferenceModel, Link, MAX_HIDDEN_WIDTH, MAX_LAYERS};
 use mlops_core::seed::Seed;
@@ -36,7 +38,10 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::{FittedModel, Learner, binary_labels, check_x, check_xy};
+use super::multinomial::class_labels;
+use super::{
+    ClassWeight, FittedModel, Learner, MulticlassLearner, binary_labels, check_x, check_xy,
+};
 use crate::error::invalid;
 use crate::metrics::roc_auc;
 use crate::split::{shuffle_split, stratified_split};
@@ -50,6 +55,12 @@ pub enum MlpTask {
     Binary,
     /// Any finite targets; the output is the value (mean squared error).
     Regression,
+    /// Class indices `0..k`; `k` softmax outputs are the class
+    /// probabilities (cross-entropy). Only
+    /// [`fit_multiclass`](MulticlassLearner::fit_multiclass) knows `k`, so
+    /// [`Learner::fit`] refuses it; `fit_multiclass` trains this task when
+    /// the parameters name `Binary` (the default) or `Multiclass`.
+    Multiclass,
 }
 
 /// MLP hyper-parameters (unchecked builder).
@@ -73,6 +84,9 @@ pub struct MlpParams {
     validation_fraction: f64,
     patience: Option<usize>,
     task: MlpTask,
+    /// Absent from configs written before class weights existed.
+    #[serde(default)]
+    class_weight: ClassWeight,
 }
 
 /// Checked MLP hyper-parameters; implements [`Learner`].
@@ -90,6 +104,7 @@ impl Default for MlpParams {
             validation_fraction: 0.1,
             patience: Some(5),
             task: MlpTask::Binary,
+            class_weight: ClassWeight::None,
         }
     }
 }
@@ -153,14 +168,33 @@ impl MlpParams {
         self
     }
 
-    /// Binary classification or regression.
+    /// Binary classification, regression or multiclass classification.
     pub fn task(mut self, task: MlpTask) -> Self {
         self.task = task;
         self
     }
 
+    /// Class weights of a classification task, applied to the training
+    /// loss: each row's loss term is multiplied by its class's weight and a
+    /// batch's loss is the weighted mean (scikit-learn's `class_weight`
+    /// semantics, unlike the prior shift of the binary logistic regression).
+    /// `Balanced` gives class `c` the weight `n / (k n_c)`; `Explicit` is the
+    /// binary pair; `PerClass` needs one weight per class. The validation
+    /// loss and metrics stay unweighted.
+    pub fn class_weight(mut self, weight: ClassWeight) -> Self {
+        self.class_weight = weight;
+        self
+    }
+
     /// Validates every parameter; the error names the bad one.
     pub fn check(self) -> Result<ValidMlpParams> {
+        self.class_weight.validate()?;
+        if self.task == MlpTask::Regression && self.class_weight != ClassWeight::None {
+            return Err(invalid(
+                "class_weight",
+                "class weights need a classification task, not regression",
+            ));
+        }
         if self.hidden.len() >= MAX_LAYERS {
             return Err(invalid(
                 "hidden",
@@ -255,6 +289,11 @@ impl ValidMlpParams {
     pub fn task(&self) -> MlpTask {
         self.0.task
     }
+
+    /// The class weights.
+    pub fn class_weight(&self) -> &ClassWeight {
+        &self.0.class_weight
+    }
 }
 
 /// One epoch of training, as logged.
@@ -269,6 +308,10 @@ pub struct EpochStats {
     pub valid_loss: f64,
     /// Validation ROC AUC after the epoch (binary task only).
     pub valid_roc_auc: Option<f64>,
+    /// Validation accuracy after the epoch (multiclass task only; the
+    /// predicted class is the most probable, the lowest index on a tie).
+    #[serde(default)]
+    pub valid_accuracy: Option<f64>,
 }
 
 /// The burn network: `layers[..n-1]` with ReLU, `layers[n-1]` the output.
@@ -278,7 +321,7 @@ struct Net {
 }
 
 impl Net {
-    /// Output-layer pre-activations, shape `[rows, 1]`.
+    /// Output-layer pre-activations, shape `[rows, outputs]`.
     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len().saturating_sub(1);
         let mut h = x;
@@ -307,6 +350,8 @@ pub struct FittedMlp {
     net: Net,
     task: MlpTask,
     n_features: usize,
+    /// Output units: 1, or the class count of a multiclass fit.
+    n_outputs: usize,
     history: Vec<EpochStats>,
     best_epoch: usize,
 }
@@ -327,6 +372,11 @@ impl FittedMlp {
     /// The task the network was trained for.
     pub fn task(&self) -> MlpTask {
         self.task
+    }
+
+    /// Outputs per row: 1, or the number of classes of a multiclass fit.
+    pub fn n_outputs(&self) -> usize {
+        self.n_outputs
     }
 }
 
@@ -365,16 +415,99 @@ fn seeded_linear(n_in: usize, n_out: usize, rng: &mut impl Rng, device: &Device)
     }
 }
 
-/// Per-row loss summed in f64 from output pre-activations.
+/// Per-row loss summed in f64 from output pre-activations (`z` row-major,
+/// one value per row, `k` for the multiclass task).
 fn loss_sum(task: MlpTask, z: &[f64], y: &[f64]) -> f64 {
-    z.iter()
+    match task {
+        MlpTask::Multiclass => {
+            let k = z.len() / y.len().max(1);
+            z.chunks_exact(k.max(1))
+                .zip(y)
+                .map(|(z, &y)| {
+                    // logsumexp(z) - z_y, shifted by the max so no exp overflows.
+                    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let sum: f64 = z.iter().map(|v| (v - max).exp()).sum();
+                    max + sum.ln() - z.get(y as usize).copied().unwrap_or(f64::NAN)
+                })
+                .sum()
+        }
+        _ => z
+            .iter()
+            .zip(y)
+            .map(|(&z, &y)| match task {
+                MlpTask::Regression => (z - y) * (z - y),
+                // softplus(z) - y z, written so neither tail overflows.
+                _ => z.max(0.0) - y * z + (-z.abs()).exp().ln_1p(),
+            })
+            .sum(),
+    }
+}
+
+/// Per-class loss weights for the task (`None`: unweighted); class counts
+/// come from `ys` (class indices, already checked).
+fn loss_weights(
+    weight: &ClassWeight,
+    task: MlpTask,
+    n_outputs: usize,
+    ys: &[f64],
+) -> Result<Option<Vec<f64>>> {
+    let k = match task {
+        MlpTask::Binary => 2,
+        MlpTask::Multiclass => n_outputs,
+        MlpTask::Regression => return Ok(None),
+    };
+    Ok(match weight {
+        ClassWeight::None => None,
+        ClassWeight::Balanced => {
+            let mut counts = vec![0usize; k];
+            for &y in ys {
+                if let Some(c) = counts.get_mut(y as usize) {
+                    *c += 1;
+                }
+            }
+            let n = ys.len() as f64;
+            Some(
+                counts
+                    .iter()
+                    .map(|&c| n / (k as f64 * c.max(1) as f64))
+                    .collect(),
+            )
+        }
+        ClassWeight::Explicit { negative, positive } if k == 2 => Some(vec![*negative, *positive]),
+        ClassWeight::Explicit { .. } => {
+            return Err(invalid(
+                "class_weight",
+                "explicit weights name a negative and a positive class; give one weight per class",
+            ));
+        }
+        ClassWeight::PerClass(w) if w.len() == k => Some(w.clone()),
+        ClassWeight::PerClass(w) => {
+            return Err(Error::ClassWeightCount {
+                classes: k,
+                weights: w.len(),
+            });
+        }
+    })
+}
+
+/// Share of rows whose largest output (the first on a tie) is the class in
+/// `y`; `z` row-major with `k` values per row.
+fn accuracy(z: &[f64], y: &[f64], k: usize) -> f64 {
+    let hits = z
+        .chunks_exact(k.max(1))
         .zip(y)
-        .map(|(&z, &y)| match task {
-            // softplus(z) - y z, written so neither tail overflows.
-            MlpTask::Binary => z.max(0.0) - y * z + (-z.abs()).exp().ln_1p(),
-            MlpTask::Regression => (z - y) * (z - y),
+        .filter(|(z, y)| {
+            let best = z
+                .iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| {
+                    if v > bv { (i, v) } else { (bi, bv) }
+                })
+                .0;
+            best as f64 == **y
         })
-        .sum()
+        .count();
+    hits as f64 / y.len().max(1) as f64
 }
 
 impl Learner for ValidMlpParams {
@@ -385,12 +518,62 @@ impl Learner for ValidMlpParams {
     }
 
     fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, seed: Seed) -> Result<FittedMlp> {
+        if self.0.task == MlpTask::Multiclass {
+            return Err(invalid(
+                "task",
+                "a multiclass MLP needs the class count: fit it with fit_multiclass \
+                 (the Trainer does for a multiclass target)",
+            ));
+        }
+        self.train(x, y, self.0.task, 1, seed)
+    }
+}
+
+impl MulticlassLearner for ValidMlpParams {
+    type FittedMulti = FittedMlp;
+
+    /// `n_classes` softmax outputs trained on cross-entropy, seeded and
+    /// logged exactly as the binary fit (validation rows stratified by
+    /// class, validation accuracy instead of ROC AUC). Parameters naming the
+    /// regression task are refused.
+    fn fit_multiclass(
+        &self,
+        x: &Array2<f64>,
+        y: &Array1<f64>,
+        n_classes: usize,
+        seed: Seed,
+    ) -> Result<FittedMlp> {
+        if self.0.task == MlpTask::Regression {
+            return Err(invalid(
+                "task",
+                "a regression MLP does not fit multiclass targets; use the binary or multiclass task",
+            ));
+        }
+        self.train(x, y, MlpTask::Multiclass, n_classes, seed)
+    }
+}
+
+impl ValidMlpParams {
+    /// Trains for `task` with `n_outputs` output units (1, or the class
+    /// count for [`MlpTask::Multiclass`]).
+    fn train(
+        &self,
+        x: &Array2<f64>,
+        y: &Array1<f64>,
+        task: MlpTask,
+        n_outputs: usize,
+        seed: Seed,
+    ) -> Result<FittedMlp> {
         check_xy(x, y)?;
         let p = &self.0;
         let ys = y.to_vec();
-        let split = match p.task {
+        let split = match task {
             MlpTask::Binary => {
                 binary_labels(y)?;
+                stratified_split(&ys, p.validation_fraction, seed.derive("mlp.validation"))?
+            }
+            MlpTask::Multiclass => {
+                class_labels(y, n_outputs)?;
                 stratified_split(&ys, p.validation_fraction, seed.derive("mlp.validation"))?
             }
             MlpTask::Regression => shuffle_split(
@@ -399,6 +582,7 @@ impl Learner for ValidMlpParams {
                 seed.derive("mlp.validation"),
             )?,
         };
+        let class_weights = loss_weights(&p.class_weight, task, n_outputs, &ys)?;
         let n_cols = x.ncols();
         let _span = tracing::debug_span!(
             "fit",
@@ -415,7 +599,7 @@ impl Learner for ValidMlpParams {
         let mut rng = seed.derive("mlp.init").rng();
         let mut widths = vec![n_cols];
         widths.extend_from_slice(&p.hidden);
-        widths.push(1);
+        widths.push(n_outputs);
         let layers = widths
             .windows(2)
             .map(|w| seeded_linear(w[0], w[1], &mut rng, &device))
@@ -438,19 +622,49 @@ impl Learner for ValidMlpParams {
             let mut train_loss = 0.0;
             for batch in order.chunks(p.batch_size) {
                 let bx = f64_tensor(gather(&xs, n_cols, batch), [batch.len(), n_cols], &device);
-                let by = f64_tensor(
-                    batch.iter().map(|&i| ys[i]).collect(),
-                    [batch.len(), 1],
-                    &device,
-                );
+                let by = match task {
+                    // One-hot rows: the cross-entropy picks each row's class.
+                    // With class weights the one entry is the row's weight.
+                    MlpTask::Multiclass => {
+                        let mut onehot = vec![0.0; batch.len() * n_outputs];
+                        for (r, &i) in batch.iter().enumerate() {
+                            // `class_labels` checked ys[i] is an index below n_outputs.
+                            let c = ys[i] as usize;
+                            onehot[r * n_outputs + c] =
+                                class_weights.as_ref().map_or(1.0, |w| w[c]);
+                        }
+                        f64_tensor(onehot, [batch.len(), n_outputs], &device)
+                    }
+                    _ => f64_tensor(
+                        batch.iter().map(|&i| ys[i]).collect(),
+                        [batch.len(), 1],
+                        &device,
+                    ),
+                };
                 let z = net.forward(bx);
-                let data_loss = match p.task {
-                    MlpTask::Binary => {
+                // Weighted: sum of weighted terms over the batch's total weight.
+                let batch_weight = class_weights.as_ref().map(|w| {
+                    let rows: Vec<f64> = batch.iter().map(|&i| w[ys[i] as usize]).collect();
+                    let total: f64 = rows.iter().sum();
+                    (rows, total)
+                });
+                let data_loss = match (task, batch_weight) {
+                    (MlpTask::Binary, None) => {
                         let pos = log_sigmoid(z.clone()) * by.clone();
                         let neg = log_sigmoid(-z) * (-by + 1.0);
                         -(pos + neg).mean()
                     }
-                    MlpTask::Regression => (z - by).powi_scalar(2).mean(),
+                    (MlpTask::Binary, Some((rows, total))) => {
+                        let bw = f64_tensor(rows, [batch.len(), 1], &device);
+                        let pos = log_sigmoid(z.clone()) * by.clone();
+                        let neg = log_sigmoid(-z) * (-by + 1.0);
+                        -((pos + neg) * bw).sum() * (1.0 / total)
+                    }
+                    (MlpTask::Multiclass, None) => -(log_softmax(z, 1) * by).sum_dim(1).mean(),
+                    (MlpTask::Multiclass, Some((_, total))) => {
+                        -(log_softmax(z, 1) * by).sum() * (1.0 / total)
+                    }
+                    (MlpTask::Regression, _) => (z - by).powi_scalar(2).mean(),
                 };
                 let loss = match net.weight_norm2() {
                     Some(n2) if p.l2 > 0.0 => data_loss.clone() + n2 * (p.l2 / 2.0),
@@ -464,7 +678,7 @@ impl Learner for ValidMlpParams {
             train_loss /= order.len() as f64;
 
             let z = read_f64(net.valid().forward(valid_x.clone()), "validation output")?;
-            let valid_loss = loss_sum(p.task, &z, &valid_y) / valid_y.len() as f64;
+            let valid_loss = loss_sum(task, &z, &valid_y) / valid_y.len() as f64;
             if !(train_loss.is_finite() && valid_loss.is_finite()) {
                 return Err(Error::Training {
                     learner: "mlp",
@@ -475,18 +689,29 @@ impl Learner for ValidMlpParams {
                     ),
                 });
             }
-            let valid_roc_auc = match p.task {
+            let valid_roc_auc = match task {
                 // Sigmoid is monotone: the AUC of the logits is the AUC of the probabilities.
                 MlpTask::Binary => Some(roc_auc(&valid_y, &z)?),
-                MlpTask::Regression => None,
+                _ => None,
             };
+            // Softmax is monotone too: the largest score is the most probable class.
+            let valid_accuracy =
+                (task == MlpTask::Multiclass).then(|| accuracy(&z, &valid_y, n_outputs));
             let stats = EpochStats {
                 epoch,
                 train_loss,
                 valid_loss,
                 valid_roc_auc,
+                valid_accuracy,
             };
-            tracing::debug!(epoch, train_loss, valid_loss, ?valid_roc_auc, "mlp epoch");
+            tracing::debug!(
+                epoch,
+                train_loss,
+                valid_loss,
+                ?valid_roc_auc,
+                ?valid_accuracy,
+                "mlp epoch"
+            );
             history.push(stats);
 
             let Some(patience) = p.patience else { continue };
@@ -504,17 +729,19 @@ impl Learner for ValidMlpParams {
         };
         Ok(FittedMlp {
             net,
-            task: p.task,
+            task,
             n_features: n_cols,
+            n_outputs,
             history,
             best_epoch,
         })
     }
 }
 
-impl FittedModel for FittedMlp {
-    /// burn's own forward pass (f64), through the sigmoid for the binary task.
-    fn predict_native(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
+impl FittedMlp {
+    /// burn's forward pass on `x` through the output activation (sigmoid,
+    /// identity or softmax), row-major `rows x n_outputs`.
+    fn forward_native(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
         check_x(x, self.n_features)?;
         let input = f64_tensor(
             x.iter().copied().collect(),
@@ -524,9 +751,33 @@ impl FittedModel for FittedMlp {
         let z = self.net.forward(input);
         let out = match self.task {
             MlpTask::Binary => sigmoid(z),
+            MlpTask::Multiclass => softmax(z, 1),
             MlpTask::Regression => z,
         };
-        Ok(Array1::from(read_f64(out, "prediction")?))
+        read_f64(out, "prediction")
+    }
+}
+
+impl FittedModel for FittedMlp {
+    /// burn's own forward pass (f64), through the sigmoid for the binary
+    /// task. A multiclass fit has no single output:
+    /// [`mlops_core::Error::OutputCount`].
+    fn predict_native(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
+        if self.n_outputs != 1 {
+            return Err(Error::Core(mlops_core::Error::OutputCount {
+                expected: self.n_outputs,
+                found: 1,
+            }));
+        }
+        Ok(Array1::from(self.forward_native(x)?))
+    }
+
+    /// burn's own forward pass, every output: the class probabilities
+    /// (burn's softmax) of a multiclass fit.
+    fn predict_proba_native(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        let out = self.forward_native(x)?;
+        Array2::from_shape_vec((x.nrows(), self.n_outputs), out)
+            .map_err(|e| Error::Shape(e.to_string()))
     }
 
     fn to_inference(&self) -> Result<InferenceModel> {
@@ -554,6 +805,7 @@ impl FittedModel for FittedMlp {
         }
         let link = match self.task {
             MlpTask::Binary => Link::Logistic,
+            MlpTask::Multiclass => Link::Softmax,
             MlpTask::Regression => Link::Identity,
         };
         Ok(InferenceModel::Mlp(DenseMlp::new(layers, link)?))
@@ -580,6 +832,11 @@ mod tests {
             MlpParams::new().validation_fraction(0.0),
             MlpParams::new().validation_fraction(0.6),
             MlpParams::new().patience(Some(0)),
+            MlpParams::new().class_weight(ClassWeight::PerClass(vec![1.0, 0.0])),
+            MlpParams::new().class_weight(ClassWeight::PerClass(vec![1.0])),
+            MlpParams::new()
+                .task(MlpTask::Regression)
+                .class_weight(ClassWeight::Balanced),
         ] {
             assert!(
                 matches!(bad.clone().check(), Err(Error::InvalidParameter { .. })),
@@ -598,5 +855,21 @@ mod tests {
         let l = loss_sum(MlpTask::Binary, &[0.0], &[1.0]);
         assert!((l - 2f64.ln()).abs() < 1e-15);
         assert_eq!(loss_sum(MlpTask::Regression, &[1.0, 3.0], &[0.0, 1.0]), 5.0);
+        // Multiclass: logsumexp(z) - z_y per row, stable at large scores.
+        let l = loss_sum(MlpTask::Multiclass, &[0.0, 0.0, 0.0], &[2.0]);
+        assert!((l - 3f64.ln()).abs() < 1e-15);
+        let l = loss_sum(
+            MlpTask::Multiclass,
+            &[900.0, -900.0, 0.0, 0.0, 0.0, 800.0],
+            &[0.0, 0.0],
+        );
+        assert!((l - 800.0).abs() < 1e-9, "{l}");
+    }
+
+    #[test]
+    fn accuracy_takes_the_first_largest() {
+        let z = [0.1, 0.9, 0.0, 0.5, 0.5, 0.0, 0.0, 0.0, 2.0];
+        assert_eq!(accuracy(&z, &[1.0, 0.0, 2.0], 3), 1.0);
+        assert_eq!(accuracy(&z, &[1.0, 1.0, 0.0], 3), 1.0 / 3.0);
     }
 }

@@ -9,7 +9,8 @@
 //! Classification targets are `0.0` / `1.0` (positive class = `1.0`);
 //! predictions are positive-class probabilities. Regression targets are any
 //! finite values. Learners that also implement [`MulticlassLearner`]
-//! (logistic regression, decision tree, random forest) fit class indices
+//! (logistic regression, decision tree, random forest, and the MLP with the
+//! `burn` feature) fit class indices
 //! `0..k` and predict `k` class probabilities per row.
 
 mod forest;

@@ -7,6 +7,11 @@
 //! plus `l2 / (2 n) |W|^2` (intercepts unpenalised), with one weight row per
 //! class (the full, over-parameterised form). Intercepts start at the
 //! centred log class priors, weights at zero: deterministic, no seed.
+//!
+//! With [`ClassWeight::PerClass`] each row's loss term is multiplied by its
+//! class's weight `s_i` and the mean becomes `sum(s_i l_i) / sum(s_i)` with
+//! penalty `l2 / (2 sum(s_i)) |W|^2`: scikit-learn's scaling for sample
+//! weights, which has the minimiser of `sum(s_i l_i) + l2 / 2 |W|^2`.
 
 use mlops_core::model::{InferenceModel, SoftmaxModel};
 use mlops_core::seed::Seed;
@@ -62,7 +67,11 @@ struct Objective<'a> {
     x: ArrayView2<'a, f64>,
     y: &'a [usize],
     k: usize,
-    /// `l2 / n`.
+    /// Per-class loss weights, already divided by `sum(s_i) / n` so the
+    /// objective stays a mean over `n`; `None`: every row counts 1 (kept
+    /// apart so unweighted fits run exactly the arithmetic they always did).
+    class_weights: Option<&'a [f64]>,
+    /// `l2 / n` (`l2 / sum(s_i)` when weighted).
     alpha: f64,
     intercept: bool,
 }
@@ -91,9 +100,16 @@ impl Smooth for Objective<'_> {
             }
             let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let sum: f64 = z.iter().map(|v| (v - max).exp()).sum();
-            loss += max + sum.ln() - z[y];
+            let s = self.class_weights.map_or(1.0, |w| w[y]);
+            match self.class_weights {
+                Some(_) => loss += s * (max + sum.ln() - z[y]),
+                None => loss += max + sum.ln() - z[y],
+            }
             for (c, &zc) in z.iter().enumerate() {
-                let r = (zc - max).exp() / sum - f64::from(u8::from(c == y));
+                let mut r = (zc - max).exp() / sum - f64::from(u8::from(c == y));
+                if self.class_weights.is_some() {
+                    r *= s;
+                }
                 for (gj, xj) in g[c * p..(c + 1) * p].iter_mut().zip(row) {
                     *gj += r * xj;
                 }
@@ -153,7 +169,9 @@ impl MulticlassLearner for ValidLogisticParams {
 
     /// Deterministic: the seed is unused. Class weights: `Balanced` shifts
     /// class `c`'s score by `ln(n / (k n_c))` (the prior correction of the
-    /// binary fit); `Explicit` (a binary pair) is an error.
+    /// binary fit); `PerClass` weights each row's loss term (scikit-learn's
+    /// `class_weight` dict) and needs exactly `n_classes` weights
+    /// ([`Error::ClassWeightCount`]); `Explicit` (a binary pair) is an error.
     fn fit_multiclass(
         &self,
         x: &Array2<f64>,
@@ -166,8 +184,19 @@ impl MulticlassLearner for ValidLogisticParams {
         let (labels, counts) = class_labels(y, n_classes)?;
         let k = n_classes;
         let n = labels.len() as f64;
-        let shifts: Array1<f64> = match params.class_weight {
+        let mut loss_weights: Option<Vec<f64>> = None;
+        let shifts: Array1<f64> = match &params.class_weight {
             ClassWeight::None => Array1::zeros(k),
+            ClassWeight::PerClass(w) => {
+                if w.len() != k {
+                    return Err(Error::ClassWeightCount {
+                        classes: k,
+                        weights: w.len(),
+                    });
+                }
+                loss_weights = Some(w.clone());
+                Array1::zeros(k)
+            }
             ClassWeight::Balanced => counts
                 .iter()
                 .map(|&c| (n / (k as f64 * c as f64)).ln())
@@ -190,16 +219,27 @@ impl MulticlassLearner for ValidLogisticParams {
         let x = x.as_standard_layout();
         let p = x.ncols();
         let intercept = params.fit_intercept;
+        // Class masses: row counts, times the class weights when weighted.
+        let (mass, total, scaled): (Vec<f64>, f64, Option<Vec<f64>>) = match &loss_weights {
+            None => (counts.iter().map(|&c| c as f64).collect(), n, None),
+            Some(w) => {
+                let mass: Vec<f64> = counts.iter().zip(w).map(|(&c, w)| c as f64 * w).collect();
+                let total: f64 = mass.iter().sum();
+                let scaled = w.iter().map(|w| w * n / total).collect();
+                (mass, total, Some(scaled))
+            }
+        };
         let objective = Objective {
             x: x.view(),
             y: &labels,
             k,
-            alpha: params.l2 / n,
+            class_weights: scaled.as_deref(),
+            alpha: params.l2 / total,
             intercept,
         };
         let mut init = Array1::zeros(k * p + if intercept { k } else { 0 });
         if intercept {
-            let logs: Vec<f64> = counts.iter().map(|&c| (c as f64 / n).ln()).collect();
+            let logs: Vec<f64> = mass.iter().map(|&m| (m / total).ln()).collect();
             let mean = logs.iter().sum::<f64>() / k as f64;
             for (c, l) in logs.iter().enumerate() {
                 init[k * p + c] = l - mean;

@@ -160,12 +160,18 @@ impl LearnerConfig {
     }
 
     /// Whether [`fit_multiclass`](Self::fit_multiclass) supports this
-    /// learner (logistic regression, decision tree, random forest).
+    /// learner (logistic regression, decision tree, random forest, and the
+    /// MLP unless its task is regression).
     pub fn supports_multiclass(&self) -> bool {
-        matches!(
-            self,
-            LearnerConfig::Logistic(_) | LearnerConfig::Tree(_) | LearnerConfig::Forest(_)
-        )
+        match self {
+            LearnerConfig::Logistic(_) | LearnerConfig::Tree(_) | LearnerConfig::Forest(_) => true,
+            #[cfg(feature = "burn")]
+            LearnerConfig::Mlp(p) => p
+                .clone()
+                .check()
+                .is_ok_and(|v| v.task() != crate::learner::MlpTask::Regression),
+            _ => false,
+        }
     }
 
     /// Fits `n_classes` classes on class indices `y` (a multiclass target)
@@ -186,6 +192,14 @@ impl LearnerConfig {
             }
             LearnerConfig::Forest(p) => {
                 convert(p.clone().check()?.fit_multiclass(x, y, n_classes, seed)?)?
+            }
+            #[cfg(feature = "burn")]
+            LearnerConfig::Mlp(p) => {
+                let fitted = p.clone().check()?.fit_multiclass(x, y, n_classes, seed)?;
+                return Ok(FitOutput {
+                    model: fitted.to_inference()?,
+                    history: epoch_history(fitted.history()),
+                });
             }
             _ => {
                 return Err(invalid(
@@ -234,12 +248,28 @@ impl LearnerConfig {
 
     /// Sets one hyper-parameter from text (as given on a command line:
     /// `max_depth=6`, `class_weight=Balanced`, `max_depth=none`) and
-    /// validates the result. Unknown names are an error listing the valid
-    /// ones.
+    /// validates the result. Per-class weights are numbers separated by
+    /// commas, in class order: `class_weight=1,2.5,3` (see
+    /// [`ClassWeight`](crate::learner::ClassWeight)). Unknown names are an
+    /// error listing the valid ones.
+    ///
+    /// ```
+    /// use mlops_train::learner::ClassWeight;
+    /// use mlops_train::trainer::LearnerConfig;
+    ///
+    /// let lr = LearnerConfig::from_name("logreg")?.set_param("class_weight", "1,2.5,3")?;
+    /// let LearnerConfig::Logistic(p) = lr else { unreachable!() };
+    /// assert_eq!(p.check()?.class_weight(), ClassWeight::PerClass(vec![1.0, 2.5, 3.0]));
+    /// # Ok::<(), mlops_train::Error>(())
+    /// ```
     pub fn set_param(self, key: &str, value: &str) -> Result<Self> {
         let parsed = match value {
             "none" | "null" => Value::Null,
-            text => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned())),
+            text => match serde_json::from_str(text) {
+                Ok(json) => json,
+                Err(_) if key == "class_weight" && text.contains(',') => per_class_weights(text)?,
+                Err(_) => Value::String(text.to_owned()),
+            },
         };
         self.set_value(key, parsed)
     }
@@ -284,6 +314,22 @@ impl LearnerConfig {
     }
 }
 
+/// `1,2.5,3` as the JSON form of `ClassWeight::PerClass`.
+fn per_class_weights(text: &str) -> Result<Value> {
+    let weights = text
+        .split(',')
+        .map(|w| {
+            w.trim().parse::<f64>().map_err(|e| {
+                invalid(
+                    "class_weight",
+                    format!("`{w}` in `{text}` is not a number ({e}); write e.g. 1,2.5,3"),
+                )
+            })
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    Ok(serde_json::json!({ "PerClass": weights }))
+}
+
 /// Per-epoch MLP statistics as metric histories (one value per epoch).
 #[cfg(feature = "burn")]
 fn epoch_history(epochs: &[crate::learner::EpochStats]) -> BTreeMap<String, Vec<f64>> {
@@ -299,6 +345,10 @@ fn epoch_history(epochs: &[crate::learner::EpochStats]) -> BTreeMap<String, Vec<
     let auc: Vec<f64> = epochs.iter().filter_map(|e| e.valid_roc_auc).collect();
     if auc.len() == epochs.len() && !auc.is_empty() {
         history.insert("valid_roc_auc".to_owned(), auc);
+    }
+    let accuracy: Vec<f64> = epochs.iter().filter_map(|e| e.valid_accuracy).collect();
+    if accuracy.len() == epochs.len() && !accuracy.is_empty() {
+        history.insert("valid_accuracy".to_owned(), accuracy);
     }
     history
 }
@@ -340,7 +390,27 @@ mod tests {
         assert!(err.to_string().contains("l2"), "{err}");
         let err = lr.clone().set_param("max_iter", "many").expect_err("text");
         assert!(err.to_string().contains("max_iter"), "{err}");
-        let weighted = lr.set_param("class_weight", "Balanced").expect("balanced");
+        let weighted = lr
+            .clone()
+            .set_param("class_weight", "Balanced")
+            .expect("balanced");
         assert_eq!(weighted.params().expect("p")["class_weight"], "Balanced");
+        let per_class = lr
+            .clone()
+            .set_param("class_weight", "1, 2.5,3")
+            .expect("per class");
+        let logged = &per_class.params().expect("p")["class_weight"];
+        assert_eq!(logged, r#"{"PerClass":[1.0,2.5,3.0]}"#);
+        // The logged form is accepted back.
+        assert_eq!(
+            lr.clone()
+                .set_param("class_weight", logged)
+                .expect("logged"),
+            per_class
+        );
+        for bad in ["1,x,3", "1,0,3", "1,-2", "1,inf", "1,"] {
+            let err = lr.clone().set_param("class_weight", bad).expect_err(bad);
+            assert!(err.to_string().contains("class_weight"), "{bad}: {err}");
+        }
     }
 }

@@ -103,6 +103,30 @@ fn tree_package() -> ModelPackage {
         .expect("build")
 }
 
+/// A binary MLP package (features -> 3 ReLU units -> logistic output).
+fn mlp_package() -> ModelPackage {
+    use crate::model::{DenseLayer, DenseMlp};
+    let train = frame();
+    let features = spec().fit(&train).expect("fit");
+    let n = features.n_outputs();
+    let hidden = DenseLayer::new(
+        n,
+        3,
+        (0..3 * n).map(|i| 0.125 * (i % 7) as f64 - 0.375).collect(),
+        vec![0.1, -0.2, 0.05],
+    )
+    .expect("hidden");
+    let output = DenseLayer::new(3, 1, vec![0.5, -0.75, 1.25], vec![-0.3]).expect("output");
+    let model =
+        InferenceModel::Mlp(DenseMlp::new(vec![hidden, output], Link::Logistic).expect("mlp"));
+    let mut m = meta(&train);
+    m.learner = "mlp".into();
+    ModelPackage::builder(m, features, model)
+        .created(9)
+        .build()
+        .expect("build")
+}
+
 #[test]
 fn round_trips_every_part() {
     for package in [linear_package(1_700_000_000_123), tree_package()] {
@@ -525,6 +549,16 @@ fn binary_package_digests_are_pinned() {
         "f37b96614d64296fa1a460c21773a66e5713ce4d7527e5e7268642da4b54c848",
         "binary tree package bytes changed"
     );
+    // Pinned before the softmax MLP output existed.
+    let mlp = mlp_package();
+    assert_eq!(
+        mlp.digest().to_string(),
+        "921cc44d14b2763d91987e627eacdb398d98882b5d103ab1cdf619fa7470e335",
+        "binary MLP package bytes changed"
+    );
+    let back = ModelPackage::from_bytes(&mlp.to_bytes().expect("bytes")).expect("load");
+    assert_eq!(back.digest(), mlp.digest());
+    assert_eq!(back, mlp);
 }
 
 #[test]
@@ -590,4 +624,39 @@ fn multiclass_packages_round_trip_and_validate() {
             .build()
             .is_err()
     );
+}
+
+#[test]
+fn multiclass_mlp_packages_round_trip() {
+    use crate::model::{DenseLayer, DenseMlp};
+    let train = frame();
+    let spec = FeatureSpec::new()
+        .numeric(NumericFeature::new("tenure"))
+        .target(Target::multiclass("contract"));
+    let features = spec.fit(&train).expect("fit");
+    let classes = features.classes().expect("classes").to_vec();
+    let hidden = DenseLayer::new(1, 2, vec![1.0, -1.0], vec![0.0, 0.5]).expect("hidden");
+    let output =
+        DenseLayer::new(2, 3, vec![1.0, 0.0, 0.0, 1.0, -0.5, 0.5], vec![0.0; 3]).expect("out");
+    let model =
+        InferenceModel::Mlp(DenseMlp::new(vec![hidden, output], Link::Softmax).expect("mlp"));
+    let mut m = meta(&train);
+    m.learner = "mlp".into();
+    m.task = Task::Multiclass {
+        classes: classes.clone(),
+    };
+    let package = ModelPackage::builder(m, features, model)
+        .created(1)
+        .build()
+        .expect("build");
+    let back = ModelPackage::from_bytes(&package.to_bytes().expect("bytes")).expect("load");
+    assert_eq!(back, package);
+    assert_eq!(back.digest(), package.digest());
+    let p = back
+        .predict_proba_frame(&train.select(&["tenure"]).expect("select"))
+        .expect("proba");
+    assert_eq!(p.dim(), (40, 3));
+    for row in p.rows() {
+        assert!((row.sum() - 1.0).abs() < 1e-12);
+    }
 }
