@@ -24,19 +24,13 @@ use super::{FittedModel, Learner, binary_labels, check_x, check_xy};
 use crate::error::invalid;
 use crate::{Error, Result};
 
-/// Class weights.
-///
-/// Binary fits (and `Balanced` in multiclass fits) apply weights as a prior
-/// correction: the fitted log-odds are shifted by `ln(w_pos / w_neg)`. This
-/// moves every probability the way weighting moves the decision threshold,
-/// and leaves the ranking (ROC AUC, PR AUC) unchanged; it is not the same
-/// estimator as scikit-learn's weighted loss.
-///
-/// [`PerClass`](Self::PerClass) in a multiclass fit *is* scikit-learn's
-/// `class_weight={0: w0, 1: w1, ...}`: each row's loss term is multiplied by
-/// its class's weight (the multinomial fit is checked against scikit-learn
-/// in `tests/multiclass_telco.rs`). In a binary fit two per-class weights
-/// act as [`Explicit`](Self::Explicit).
+/// Class weights, with scikit-learn's `class_weight` meaning: each row's
+/// log-loss term is multiplied by its class's weight, and the L2 penalty
+/// is scaled to the total weight, so the fit is the minimiser of
+/// `C * sum(w_i * loss_i) + |coef|^2 / 2` (scikit-learn's objective, with
+/// `C = 1 / l2`). Checked against scikit-learn for binary and multiclass
+/// targets (`tests/telco_quality.rs`, `tests/multiclass_telco.rs`).
+/// `Balanced` gives class `c` the weight `n / (k n_c)`.
 ///
 /// On the command line (`--param class_weight=...`): `Balanced`, or the
 /// weights in class order separated by commas, `class_weight=1,2.5,3`.
@@ -62,12 +56,16 @@ pub enum ClassWeight {
 }
 
 impl ClassWeight {
-    /// The per-class weights as the binary `(negative, positive)` pair, or
-    /// `None` for `None` / `Balanced`; a `PerClass` list not of length 2 is
-    /// an error.
-    pub(super) fn binary_pair(&self) -> Result<Option<(f64, f64)>> {
+    /// The per-class weights as the binary `(negative, positive)` pair
+    /// (`Balanced` from the class counts `n0`, `n1`), or `None` when
+    /// unweighted; a `PerClass` list not of length 2 is an error.
+    pub(super) fn binary_pair(&self, n0: f64, n1: f64) -> Result<Option<(f64, f64)>> {
         match self {
-            ClassWeight::None | ClassWeight::Balanced => Ok(None),
+            ClassWeight::None => Ok(None),
+            ClassWeight::Balanced => {
+                let n = n0 + n1;
+                Ok(Some((n / (2.0 * n0), n / (2.0 * n1))))
+            }
             ClassWeight::Explicit { negative, positive } => Ok(Some((*negative, *positive))),
             ClassWeight::PerClass(w) => match w.as_slice() {
                 [negative, positive] => Ok(Some((*negative, *positive))),
@@ -242,19 +240,17 @@ impl ValidLogisticParams {
 pub struct FittedLogistic {
     weights: Array1<f64>,
     intercept: f64,
-    /// Prior correction from class weights, added to the log-odds.
-    logit_shift: f64,
     iterations: u64,
     converged: bool,
 }
 
 impl FittedLogistic {
-    /// Feature weights (log-odds per unit), before the class-weight shift.
+    /// Feature weights (log-odds per unit).
     pub fn weights(&self) -> &Array1<f64> {
         &self.weights
     }
 
-    /// Intercept, before the class-weight shift.
+    /// Intercept (log-odds).
     pub fn intercept(&self) -> f64 {
         self.intercept
     }
@@ -276,7 +272,11 @@ impl FittedLogistic {
 struct Objective<'a> {
     x: ArrayView2<'a, f64>,
     y: &'a [f64],
-    /// `l2 / n`: the penalty of the mean objective.
+    /// Per-class loss weights `(negative, positive)`, scaled to sum to `n`
+    /// over the rows; `None` when unweighted.
+    class_weights: Option<(f64, f64)>,
+    /// `l2 / n` (`l2 / total weight` when weighted): the penalty of the mean
+    /// objective.
     alpha: f64,
     intercept: bool,
 }
@@ -327,8 +327,15 @@ impl Smooth for Objective<'_> {
                 .to_slice()
                 .ok_or_else(|| argmin::core::Error::msg("strided row"))?;
             let z = self.margin(row, ws);
-            loss += softplus(z) - y * z;
-            let r = sigmoid(z) - y;
+            let (term, mut r) = (softplus(z) - y * z, sigmoid(z) - y);
+            match self.class_weights {
+                None => loss += term,
+                Some((w0, w1)) => {
+                    let w = if y == 1.0 { w1 } else { w0 };
+                    loss += w * term;
+                    r *= w;
+                }
+            }
             for (gj, xj) in g[..p].iter_mut().zip(row) {
                 *gj += r * xj;
             }
@@ -359,12 +366,11 @@ impl Learner for ValidLogisticParams {
         let n1 = labels.iter().filter(|&&c| c == 1).count() as f64;
         let n = labels.len() as f64;
         let n0 = n - n1;
-        let logit_shift = match self.0.class_weight.binary_pair()? {
-            Some((negative, positive)) => (positive / negative).ln(),
-            // w1 / w0 = (n / 2 n1) / (n / 2 n0) = n0 / n1
-            None if self.0.class_weight == ClassWeight::Balanced => (n0 / n1).ln(),
-            None => 0.0,
-        };
+        // Weighted: class masses n_c w_c; row weights scaled so they sum to n.
+        let weights = self.0.class_weight.binary_pair(n0, n1)?;
+        let (mass0, mass1) = weights.map_or((n0, n1), |(w0, w1)| (n0 * w0, n1 * w1));
+        let total = mass0 + mass1;
+        let class_weights = weights.map(|(w0, w1)| (w0 * n / total, w1 * n / total));
         let _span = tracing::debug_span!(
             "fit",
             learner = "logreg",
@@ -379,12 +385,13 @@ impl Learner for ValidLogisticParams {
         let objective = Objective {
             x: x.view(),
             y: &targets,
-            alpha: self.0.l2 / n,
+            class_weights,
+            alpha: self.0.l2 / total,
             intercept,
         };
         let mut init = Array1::zeros(p + usize::from(intercept));
         if intercept {
-            init[p] = (n1 / n0).ln();
+            init[p] = (mass1 / mass0).ln();
         }
         let fit = lbfgs::minimise(
             objective,
@@ -399,7 +406,6 @@ impl Learner for ValidLogisticParams {
         Ok(FittedLogistic {
             weights,
             intercept,
-            logit_shift,
             iterations: fit.iterations,
             converged: fit.converged,
         })
@@ -411,17 +417,13 @@ impl FittedModel for FittedLogistic {
     /// through the inference form).
     fn predict_native(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
         check_x(x, self.weights.len())?;
-        let z = x.dot(&self.weights) + (self.intercept + self.logit_shift);
+        let z = x.dot(&self.weights) + self.intercept;
         Ok(z.mapv(sigmoid))
     }
 
     fn to_inference(&self) -> Result<InferenceModel> {
-        LinearModel::new(
-            self.weights.to_vec(),
-            self.intercept + self.logit_shift,
-            Link::Logistic,
-        )
-        .map(InferenceModel::Linear)
-        .map_err(Error::from)
+        LinearModel::new(self.weights.to_vec(), self.intercept, Link::Logistic)
+            .map(InferenceModel::Linear)
+            .map_err(Error::from)
     }
 }

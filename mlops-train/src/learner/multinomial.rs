@@ -28,19 +28,17 @@ pub struct FittedMultinomial {
     /// `k x p`.
     weights: Array2<f64>,
     intercepts: Array1<f64>,
-    /// Prior correction from class weights, added to each class's score.
-    shifts: Array1<f64>,
     iterations: u64,
     converged: bool,
 }
 
 impl FittedMultinomial {
-    /// Weights, one row per class (before the class-weight shift).
+    /// Weights, one row per class.
     pub fn weights(&self) -> &Array2<f64> {
         &self.weights
     }
 
-    /// Intercepts, one per class (before the class-weight shift).
+    /// Intercepts, one per class.
     pub fn intercepts(&self) -> &Array1<f64> {
         &self.intercepts
     }
@@ -167,11 +165,11 @@ pub(super) fn class_labels(y: &Array1<f64>, n_classes: usize) -> Result<(Vec<usi
 impl MulticlassLearner for ValidLogisticParams {
     type FittedMulti = FittedMultinomial;
 
-    /// Deterministic: the seed is unused. Class weights: `Balanced` shifts
-    /// class `c`'s score by `ln(n / (k n_c))` (the prior correction of the
-    /// binary fit); `PerClass` weights each row's loss term (scikit-learn's
-    /// `class_weight` dict) and needs exactly `n_classes` weights
-    /// ([`Error::ClassWeightCount`]); `Explicit` (a binary pair) is an error.
+    /// Deterministic: the seed is unused. Class weights multiply each row's
+    /// loss term (scikit-learn's `class_weight`): `Balanced` gives class `c`
+    /// the weight `n / (k n_c)`, `PerClass` needs exactly `n_classes`
+    /// weights ([`Error::ClassWeightCount`]); `Explicit` (a binary pair) is
+    /// an error.
     fn fit_multiclass(
         &self,
         x: &Array2<f64>,
@@ -184,9 +182,8 @@ impl MulticlassLearner for ValidLogisticParams {
         let (labels, counts) = class_labels(y, n_classes)?;
         let k = n_classes;
         let n = labels.len() as f64;
-        let mut loss_weights: Option<Vec<f64>> = None;
-        let shifts: Array1<f64> = match &params.class_weight {
-            ClassWeight::None => Array1::zeros(k),
+        let loss_weights: Option<Vec<f64>> = match &params.class_weight {
+            ClassWeight::None => None,
             ClassWeight::PerClass(w) => {
                 if w.len() != k {
                     return Err(Error::ClassWeightCount {
@@ -194,17 +191,15 @@ impl MulticlassLearner for ValidLogisticParams {
                         weights: w.len(),
                     });
                 }
-                loss_weights = Some(w.clone());
-                Array1::zeros(k)
+                Some(w.clone())
             }
-            ClassWeight::Balanced => counts
-                .iter()
-                .map(|&c| (n / (k as f64 * c as f64)).ln())
-                .collect(),
+            ClassWeight::Balanced => {
+                Some(counts.iter().map(|&c| n / (k as f64 * c as f64)).collect())
+            }
             ClassWeight::Explicit { .. } => {
                 return Err(invalid(
                     "class_weight",
-                    "explicit weights name a negative and a positive class; use balanced for multiclass",
+                    "explicit weights name a negative and a positive class; use per-class weights or balanced for multiclass",
                 ));
             }
         };
@@ -263,7 +258,6 @@ impl MulticlassLearner for ValidLogisticParams {
         Ok(FittedMultinomial {
             weights,
             intercepts,
-            shifts,
             iterations: fit.iterations,
             converged: fit.converged,
         })
@@ -282,7 +276,7 @@ impl FittedModel for FittedMultinomial {
     /// Class probabilities from the fitted weights, computed with ndarray.
     fn predict_proba_native(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
         check_x(x, self.weights.ncols())?;
-        let mut z = x.dot(&self.weights.t()) + &(&self.intercepts + &self.shifts);
+        let mut z = x.dot(&self.weights.t()) + &self.intercepts;
         for mut row in z.rows_mut() {
             let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             row.mapv_inplace(|v| (v - max).exp());
@@ -293,11 +287,10 @@ impl FittedModel for FittedMultinomial {
     }
 
     fn to_inference(&self) -> Result<InferenceModel> {
-        let b = &self.intercepts + &self.shifts;
         SoftmaxModel::new(
             self.weights.ncols(),
             self.weights.iter().copied().collect(),
-            b.to_vec(),
+            self.intercepts.to_vec(),
         )
         .map(InferenceModel::Softmax)
         .map_err(Error::from)

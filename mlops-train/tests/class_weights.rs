@@ -1,0 +1,184 @@
+//! Logistic regression class weights mean what scikit-learn's
+//! `class_weight` means: each row's loss term times its class's weight.
+//! Checked on Telco against tightly solved scikit-learn fits
+//! (`scripts/fixtures/class_weight_reference.py`) for a binary target
+//! (explicit and balanced weights) and a multiclass one (balanced).
+
+mod common;
+
+use common::TELCO;
+use mlops_core::data::Frame;
+use mlops_core::features::FeatureSpec;
+use mlops_core::seed::Seed;
+use mlops_train::learner::ValidLogisticParams;
+use mlops_train::metrics::{BinaryMetrics, MulticlassMetrics};
+use mlops_train::prelude::*;
+use ndarray::{Array1, Array2};
+use serde::Deserialize;
+
+const FIXTURE: &str = include_str!("fixtures/class_weight_reference.json");
+
+#[derive(Deserialize)]
+struct Fixture {
+    n_test: usize,
+    binary: Binary,
+    multiclass_balanced: Fit<Vec<f64>>,
+}
+
+#[derive(Deserialize)]
+struct Binary {
+    unweighted: Fit<f64>,
+    weighted_1_3: Fit<f64>,
+    balanced: Fit<f64>,
+}
+
+#[derive(Deserialize)]
+struct Fit<P> {
+    proba: Vec<P>,
+    log_loss: f64,
+}
+
+struct Data {
+    x_train: Array2<f64>,
+    y_train: Array1<f64>,
+    x_test: Array2<f64>,
+    y_test: Array1<f64>,
+}
+
+/// The fixture's split (test = every 5th row), features inferred as the CLI does.
+fn every_fifth(target: &str, positive: Option<&str>) -> Data {
+    let frame = Frame::read_csv(TELCO).expect("telco");
+    let spec = FeatureSpec::infer(&frame, target, positive).expect("spec");
+    let (test, train): (Vec<usize>, Vec<usize>) = (0..frame.n_rows()).partition(|i| i % 5 == 0);
+    let (train, test) = (
+        frame.take(&train).expect("train"),
+        frame.take(&test).expect("test"),
+    );
+    let fitted = spec.fit(&train).expect("fit on train");
+    Data {
+        x_train: fitted.transform(&train).expect("x"),
+        y_train: fitted.target(&train).expect("y"),
+        x_test: fitted.transform(&test).expect("x"),
+        y_test: fitted.target(&test).expect("y"),
+    }
+}
+
+fn tight(weight: ClassWeight) -> ValidLogisticParams {
+    LogisticParams::new()
+        .class_weight(weight)
+        .gradient_tolerance(1e-6)
+        .max_iter(10_000)
+        .check()
+        .expect("valid")
+}
+
+#[test]
+fn binary_class_weights_match_scikit_learn() {
+    let want: Fixture = serde_json::from_str(FIXTURE).expect("fixture");
+    let data = every_fifth("Churn", Some("Yes"));
+    assert_eq!(data.y_test.len(), want.n_test);
+    let mut losses = Vec::new();
+    for (name, weight, reference) in [
+        ("unweighted", ClassWeight::None, &want.binary.unweighted),
+        (
+            "weighted 1:3",
+            ClassWeight::Explicit {
+                negative: 1.0,
+                positive: 3.0,
+            },
+            &want.binary.weighted_1_3,
+        ),
+        ("balanced", ClassWeight::Balanced, &want.binary.balanced),
+    ] {
+        let fitted = tight(weight)
+            .fit(&data.x_train, &data.y_train, Seed(1))
+            .expect("fit");
+        assert!(
+            fitted.converged(),
+            "{name}: {} iterations",
+            fitted.iterations()
+        );
+        let p = fitted
+            .to_inference()
+            .expect("convert")
+            .predict(&data.x_test)
+            .expect("p");
+        let worst = reference
+            .proba
+            .iter()
+            .zip(&p)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        let m = BinaryMetrics::compute(
+            data.y_test.as_slice().expect("y"),
+            p.as_slice().expect("p"),
+            0.5,
+        )
+        .expect("metrics");
+        eprintln!(
+            "Telco Churn {name}: log loss {:.6} (scikit-learn {:.6}), max |p - p_sklearn| = {worst:.2e}",
+            m.log_loss, reference.log_loss
+        );
+        assert!(worst < 1e-4, "{name}: probabilities differ by {worst}");
+        assert!(
+            (m.log_loss - reference.log_loss).abs() < 1e-5,
+            "{name}: log loss {} vs {}",
+            m.log_loss,
+            reference.log_loss
+        );
+        losses.push(m.log_loss);
+    }
+    // Weighting the positives moves probabilities up, so the (unweighted)
+    // log loss of the weighted fits is worse: the weights did something.
+    assert!(losses[1] > losses[0] + 0.05 && losses[2] > losses[0] + 0.05);
+    // Two per-class weights are the explicit pair; all-ones is unweighted.
+    let explicit = tight(ClassWeight::Explicit {
+        negative: 1.0,
+        positive: 3.0,
+    })
+    .fit(&data.x_train, &data.y_train, Seed(1))
+    .expect("fit")
+    .to_inference()
+    .expect("convert");
+    let per_class = tight(ClassWeight::PerClass(vec![1.0, 3.0]))
+        .fit(&data.x_train, &data.y_train, Seed(1))
+        .expect("fit")
+        .to_inference()
+        .expect("convert");
+    assert_eq!(explicit, per_class);
+}
+
+#[test]
+fn multiclass_balanced_weights_match_scikit_learn() {
+    let want: Fixture = serde_json::from_str(FIXTURE).expect("fixture");
+    let data = every_fifth("Contract", None);
+    let fitted = tight(ClassWeight::Balanced)
+        .fit_multiclass(&data.x_train, &data.y_train, 3, Seed(1))
+        .expect("fit");
+    assert!(fitted.converged(), "{} iterations", fitted.iterations());
+    let p = fitted
+        .to_inference()
+        .expect("convert")
+        .predict_proba_matrix(&data.x_test)
+        .expect("proba");
+    let reference = &want.multiclass_balanced;
+    let worst = reference
+        .proba
+        .iter()
+        .zip(p.rows())
+        .flat_map(|(a, b)| {
+            a.iter()
+                .zip(b.iter())
+                .map(|(a, b)| (a - b).abs())
+                .collect::<Vec<_>>()
+        })
+        .fold(0.0, f64::max);
+    let m =
+        MulticlassMetrics::compute(data.y_test.as_slice().expect("y"), p.view()).expect("metrics");
+    eprintln!(
+        "Telco Contract balanced: log loss {:.6} (scikit-learn {:.6}), max |p - p_sklearn| = {worst:.2e}",
+        m.log_loss, reference.log_loss
+    );
+    assert!(worst < 1e-4, "probabilities differ by {worst}");
+    assert!((m.log_loss - reference.log_loss).abs() < 1e-5);
+}
