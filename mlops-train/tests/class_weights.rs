@@ -6,14 +6,11 @@
 
 mod common;
 
-use common::TELCO;
-use mlops_core::data::Frame;
-use mlops_core::features::FeatureSpec;
+use common::telco_every_fifth;
 use mlops_core::seed::Seed;
 use mlops_train::learner::ValidLogisticParams;
 use mlops_train::metrics::{BinaryMetrics, MulticlassMetrics};
 use mlops_train::prelude::*;
-use ndarray::{Array1, Array2};
 use serde::Deserialize;
 
 const FIXTURE: &str = include_str!("fixtures/class_weight_reference.json");
@@ -38,31 +35,6 @@ struct Fit<P> {
     log_loss: f64,
 }
 
-struct Data {
-    x_train: Array2<f64>,
-    y_train: Array1<f64>,
-    x_test: Array2<f64>,
-    y_test: Array1<f64>,
-}
-
-/// The fixture's split (test = every 5th row), features inferred as the CLI does.
-fn every_fifth(target: &str, positive: Option<&str>) -> Data {
-    let frame = Frame::read_csv(TELCO).expect("telco");
-    let spec = FeatureSpec::infer(&frame, target, positive).expect("spec");
-    let (test, train): (Vec<usize>, Vec<usize>) = (0..frame.n_rows()).partition(|i| i % 5 == 0);
-    let (train, test) = (
-        frame.take(&train).expect("train"),
-        frame.take(&test).expect("test"),
-    );
-    let fitted = spec.fit(&train).expect("fit on train");
-    Data {
-        x_train: fitted.transform(&train).expect("x"),
-        y_train: fitted.target(&train).expect("y"),
-        x_test: fitted.transform(&test).expect("x"),
-        y_test: fitted.target(&test).expect("y"),
-    }
-}
-
 fn tight(weight: ClassWeight) -> ValidLogisticParams {
     LogisticParams::new()
         .class_weight(weight)
@@ -75,7 +47,7 @@ fn tight(weight: ClassWeight) -> ValidLogisticParams {
 #[test]
 fn binary_class_weights_match_scikit_learn() {
     let want: Fixture = serde_json::from_str(FIXTURE).expect("fixture");
-    let data = every_fifth("Churn", Some("Yes"));
+    let (data, _) = telco_every_fifth("Churn", Some("Yes"));
     assert_eq!(data.y_test.len(), want.n_test);
     let mut losses = Vec::new();
     for (name, weight, reference) in [
@@ -151,7 +123,7 @@ fn binary_class_weights_match_scikit_learn() {
 #[test]
 fn multiclass_balanced_weights_match_scikit_learn() {
     let want: Fixture = serde_json::from_str(FIXTURE).expect("fixture");
-    let data = every_fifth("Contract", None);
+    let (data, _) = telco_every_fifth("Contract", None);
     let fitted = tight(ClassWeight::Balanced)
         .fit_multiclass(&data.x_train, &data.y_train, 3, Seed(1))
         .expect("fit");

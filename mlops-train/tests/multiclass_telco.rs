@@ -104,19 +104,12 @@ fn contract_split(seed: Seed) -> Data {
 
 /// The deterministic split of the weighted fixture: test = every 5th row.
 fn every_fifth_split() -> Data {
-    let frame = Frame::read_csv(TELCO).expect("telco");
-    let spec = FeatureSpec::infer(&frame, "Contract", None).expect("spec");
-    let (test, train): (Vec<usize>, Vec<usize>) = (0..frame.n_rows()).partition(|i| i % 5 == 0);
-    let (train, test) = (
-        frame.take(&train).expect("train"),
-        frame.take(&test).expect("test"),
-    );
-    let fitted = spec.fit(&train).expect("fit on train");
+    let (split, fitted) = common::telco_every_fifth("Contract", None);
     Data {
-        x_train: fitted.transform(&train).expect("x"),
-        y_train: fitted.target(&train).expect("y"),
-        x_test: fitted.transform(&test).expect("x"),
-        y_test: fitted.target(&test).expect("y"),
+        x_train: split.x_train,
+        y_train: split.y_train,
+        x_test: split.x_test,
+        y_test: split.y_test,
         classes: fitted.classes().expect("classes").to_vec(),
     }
 }

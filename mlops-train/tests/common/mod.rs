@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use mlops_core::data::Frame;
-use mlops_core::features::FeatureSpec;
+use mlops_core::features::{FeatureSpec, FittedFeatures};
 use mlops_core::seed::Seed;
 use mlops_train::split::stratified_split;
 use ndarray::{Array1, Array2};
@@ -63,6 +63,25 @@ pub fn telco_split(seed: Seed) -> TelcoSplit {
         x_test: fitted.transform(&test).expect("transform test"),
         y_test: fitted.target(&test).expect("test target"),
     }
+}
+
+/// The split the class-weight fixtures use, which Python draws without our
+/// generator: test = every 5th Telco row, train = the rest; features
+/// inferred for `target` (as the CLI does) and fitted on the training rows.
+pub fn telco_every_fifth(target: &str, positive: Option<&str>) -> (TelcoSplit, FittedFeatures) {
+    let frame = Frame::read_csv(TELCO).expect("telco reads");
+    let spec = FeatureSpec::infer(&frame, target, positive).expect("spec");
+    let (test, train): (Vec<usize>, Vec<usize>) = (0..frame.n_rows()).partition(|i| i % 5 == 0);
+    let train = frame.take(&train).expect("train rows");
+    let test = frame.take(&test).expect("test rows");
+    let fitted = spec.fit(&train).expect("fit on train");
+    let split = TelcoSplit {
+        x_train: fitted.transform(&train).expect("transform train"),
+        y_train: fitted.target(&train).expect("train target"),
+        x_test: fitted.transform(&test).expect("transform test"),
+        y_test: fitted.target(&test).expect("test target"),
+    };
+    (split, fitted)
 }
 
 /// Tie-heavy binary data for the decision tree: 600 rows as 300 identical
