@@ -5,7 +5,7 @@
 //! - [`core`] (`mlops-core`): frames and CSV, feature pipelines, seeds,
 //!   fingerprints, the embedded store, tracking, registry, drift checks and
 //!   inference-form models and model packages.
-//! - [`train`] (`mlops-train`): learners (argmin, linfa, smartcore, burn), seeded
+//! - [`train`] (`mlops-train`): learners (argmin, linfa, linfa-trees, smartcore, burn), seeded
 //!   splits, evaluation metrics, the `Trainer` and hyper-parameter search.
 //! - [`serve`] (`mlops-serve`): the `Predictor`, the alias-following
 //!   `ModelHandle`, built-in monitoring (Prometheus, prediction log, retrain
