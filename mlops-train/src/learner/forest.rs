@@ -22,7 +22,7 @@ use super::smartcore_forest::SmartcoreForest;
 use super::smartcore_tree::smart_criterion;
 use super::{
     FittedModel, Learner, MulticlassLearner, SplitCriterion, TreeParams, binary_labels, check_x,
-    check_xy,
+    check_xy, no_single_output,
 };
 use crate::error::invalid;
 use crate::{Error, Result};
@@ -516,10 +516,7 @@ impl MulticlassLearner for ValidForestParams {
 impl FittedModel for FittedClassForest {
     /// A multiclass model has no single output: [`mlops_core::Error::OutputCount`].
     fn predict_native(&self, _x: &Array2<f64>) -> Result<Array1<f64>> {
-        Err(Error::Core(mlops_core::Error::OutputCount {
-            expected: self.n_classes,
-            found: 1,
-        }))
+        Err(no_single_output(self.n_classes))
     }
 
     /// Histogram engine: mean leaf distribution over the binned trees.

@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use super::multinomial::class_labels;
 use super::{
     ClassWeight, FittedModel, Learner, MulticlassLearner, binary_labels, check_x, check_xy,
+    no_single_output,
 };
 use crate::error::invalid;
 use crate::metrics::roc_auc;
@@ -764,10 +765,7 @@ impl FittedModel for FittedMlp {
     /// [`mlops_core::Error::OutputCount`].
     fn predict_native(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
         if self.n_outputs != 1 {
-            return Err(Error::Core(mlops_core::Error::OutputCount {
-                expected: self.n_outputs,
-                found: 1,
-            }));
+            return Err(no_single_output(self.n_outputs));
         }
         Ok(Array1::from(self.forward_native(x)?))
     }

@@ -145,6 +145,15 @@ fn binary_labels(y: &Array1<f64>) -> Result<Array1<usize>> {
     Ok(labels)
 }
 
+/// What `predict_native` answers for a model with `n_outputs` outputs per
+/// row (a multiclass model has no single output).
+fn no_single_output(n_outputs: usize) -> Error {
+    Error::Core(mlops_core::Error::OutputCount {
+        expected: n_outputs,
+        found: 1,
+    })
+}
+
 /// Checks a feature matrix against a fitted feature count.
 fn check_x(x: &Array2<f64>, n_features: usize) -> Result<()> {
     if x.ncols() != n_features {

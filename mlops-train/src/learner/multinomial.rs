@@ -18,7 +18,10 @@ use mlops_core::seed::Seed;
 use ndarray::{Array1, Array2, ArrayView2};
 
 use super::lbfgs::{self, Smooth};
-use super::{ClassWeight, FittedModel, MulticlassLearner, ValidLogisticParams, check_x, check_xy};
+use super::{
+    ClassWeight, FittedModel, MulticlassLearner, ValidLogisticParams, check_x, check_xy,
+    no_single_output,
+};
 use crate::error::invalid;
 use crate::{Error, Result};
 
@@ -267,10 +270,7 @@ impl MulticlassLearner for ValidLogisticParams {
 impl FittedModel for FittedMultinomial {
     /// A multiclass model has no single output: [`mlops_core::Error::OutputCount`].
     fn predict_native(&self, _x: &Array2<f64>) -> Result<Array1<f64>> {
-        Err(Error::Core(mlops_core::Error::OutputCount {
-            expected: self.n_classes(),
-            found: 1,
-        }))
+        Err(no_single_output(self.n_classes()))
     }
 
     /// Class probabilities from the fitted weights, computed with ndarray.

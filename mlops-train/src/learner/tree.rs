@@ -35,7 +35,9 @@ use smartcore::tree::decision_tree_classifier::DecisionTreeClassifierParameters;
 
 use super::multinomial::class_labels;
 use super::smartcore_tree::{SmartTree, append_tree, dense, smart_criterion, tree_view};
-use super::{FittedModel, Learner, MulticlassLearner, binary_labels, check_x, check_xy};
+use super::{
+    FittedModel, Learner, MulticlassLearner, binary_labels, check_x, check_xy, no_single_output,
+};
 use crate::error::invalid;
 use crate::{Error, Result};
 
@@ -322,10 +324,7 @@ impl MulticlassLearner for ValidTreeParams {
 impl FittedModel for FittedClassTree {
     /// A multiclass model has no single output: [`mlops_core::Error::OutputCount`].
     fn predict_native(&self, _x: &Array2<f64>) -> Result<Array1<f64>> {
-        Err(Error::Core(mlops_core::Error::OutputCount {
-            expected: self.n_classes,
-            found: 1,
-        }))
+        Err(no_single_output(self.n_classes))
     }
 
     /// smartcore's predicted class, one-hot.
