@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::telco_every_fifth;
+use common::{assert_matches_sklearn, telco_every_fifth};
 use mlops_core::seed::Seed;
 use mlops_train::learner::ValidLogisticParams;
 use mlops_train::metrics::{BinaryMetrics, MulticlassMetrics};
@@ -75,28 +75,17 @@ fn binary_class_weights_match_scikit_learn() {
             .expect("convert")
             .predict(&data.x_test)
             .expect("p");
-        let worst = reference
-            .proba
-            .iter()
-            .zip(&p)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
         let m = BinaryMetrics::compute(
             data.y_test.as_slice().expect("y"),
             p.as_slice().expect("p"),
             0.5,
         )
         .expect("metrics");
-        eprintln!(
-            "Telco Churn {name}: log loss {:.6} (scikit-learn {:.6}), max |p - p_sklearn| = {worst:.2e}",
-            m.log_loss, reference.log_loss
-        );
-        assert!(worst < 1e-4, "{name}: probabilities differ by {worst}");
-        assert!(
-            (m.log_loss - reference.log_loss).abs() < 1e-5,
-            "{name}: log loss {} vs {}",
+        assert_matches_sklearn(
+            &format!("Telco Churn {name}"),
+            p.iter().copied().zip(reference.proba.iter().copied()),
             m.log_loss,
-            reference.log_loss
+            reference.log_loss,
         );
         losses.push(m.log_loss);
     }
@@ -134,23 +123,15 @@ fn multiclass_balanced_weights_match_scikit_learn() {
         .predict_proba_matrix(&data.x_test)
         .expect("proba");
     let reference = &want.multiclass_balanced;
-    let worst = reference
-        .proba
-        .iter()
-        .zip(p.rows())
-        .flat_map(|(a, b)| {
-            a.iter()
-                .zip(b.iter())
-                .map(|(a, b)| (a - b).abs())
-                .collect::<Vec<_>>()
-        })
-        .fold(0.0, f64::max);
     let m =
         MulticlassMetrics::compute(data.y_test.as_slice().expect("y"), p.view()).expect("metrics");
-    eprintln!(
-        "Telco Contract balanced: log loss {:.6} (scikit-learn {:.6}), max |p - p_sklearn| = {worst:.2e}",
-        m.log_loss, reference.log_loss
+    assert_matches_sklearn(
+        "Telco Contract balanced",
+        p.rows()
+            .into_iter()
+            .zip(&reference.proba)
+            .flat_map(|(ours, theirs)| ours.to_vec().into_iter().zip(theirs.iter().copied())),
+        m.log_loss,
+        reference.log_loss,
     );
-    assert!(worst < 1e-4, "probabilities differ by {worst}");
-    assert!((m.log_loss - reference.log_loss).abs() < 1e-5);
 }

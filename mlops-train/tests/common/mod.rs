@@ -84,6 +84,30 @@ pub fn telco_every_fifth(target: &str, positive: Option<&str>) -> (TelcoSplit, F
     (split, fitted)
 }
 
+/// Asserts a fit agrees with a tightly solved scikit-learn fit: every
+/// `(ours, scikit-learn)` probability pair within 1e-4 and the log loss
+/// within 1e-5; prints both so the margins are visible.
+#[allow(clippy::print_stderr)] // the margins are the report
+pub fn assert_matches_sklearn(
+    what: &str,
+    pairs: impl IntoIterator<Item = (f64, f64)>,
+    log_loss: f64,
+    sklearn_log_loss: f64,
+) {
+    let worst = pairs
+        .into_iter()
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    eprintln!(
+        "{what}: log loss {log_loss:.6} (scikit-learn {sklearn_log_loss:.6}), max |p - p_sklearn| = {worst:.2e}"
+    );
+    assert!(worst < 1e-4, "{what}: probabilities differ by {worst}");
+    assert!(
+        (log_loss - sklearn_log_loss).abs() < 1e-5,
+        "{what}: log loss {log_loss} vs {sklearn_log_loss}"
+    );
+}
+
 /// Tie-heavy binary data for the decision tree: 600 rows as 300 identical
 /// pairs of which about half disagree on the label, features on a 12-value
 /// grid, column 3 a copy of column 0. Many leaves hold equal class counts,
