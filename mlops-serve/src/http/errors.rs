@@ -47,6 +47,14 @@ impl ApiError {
         }
     }
 
+    pub(crate) fn too_large(declared: u64, limit: usize) -> Self {
+        ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "REQUEST_TOO_LARGE",
+            message: format!("request body of {declared} bytes exceeds the {limit}-byte limit"),
+        }
+    }
+
     pub(crate) fn internal(message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,

@@ -175,7 +175,34 @@ pub fn router(slot: ModelSlot, config: ServerConfig) -> Router {
         .route("/version", get(version))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            config.max_body_bytes,
+            reject_declared_oversize,
+        ))
         .with_state(slot)
+}
+
+/// Answers 413 before reading a body whose declared `Content-Length` is over
+/// the limit, so the caller gets the reply instead of a connection closed
+/// mid-upload. Bodies without a length (chunked) are cut off by
+/// [`DefaultBodyLimit`] as they stream in.
+async fn reject_declared_oversize(
+    State(limit): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => {
+            tracing::debug!(declared = n, limit, "request body over the limit");
+            ApiError::too_large(n, limit).into_response()
+        }
+        _ => next.run(request).await,
+    }
 }
 
 /// Serves `slot` on `listener` until `shutdown` completes, then finishes the
