@@ -21,6 +21,7 @@ mod error;
 pub mod features;
 pub mod filter;
 pub mod fingerprint;
+mod huge_pages;
 
 pub mod drift;
 pub mod model;

@@ -578,10 +578,10 @@ impl FittedFeatures {
     ///
     /// Allocates the matrix; to reuse one buffer across batches (a large
     /// fresh allocation costs page faults that can exceed the transform
-    /// itself), use [`transform_into`](Self::transform_into). On Linux with
-    /// glibc, starting the process with
-    /// `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` lets large allocations use
-    /// transparent huge pages, which removes most of those faults.
+    /// itself), use [`transform_into`](Self::transform_into). On Linux a
+    /// large output is allocated with transparent huge pages requested
+    /// (`madvise`), which removes most of those faults where the kernel
+    /// allows it.
     pub fn transform(&self, frame: &Frame) -> Result<Array2<f64>> {
         let _span = tracing::debug_span!("features.transform", rows = frame.n_rows()).entered();
         let n = frame.n_rows();
@@ -590,8 +590,8 @@ impl FittedFeatures {
         // Each block is built in a small buffer that stays in cache, then
         // appended to the output: the large output is written once, without
         // being zeroed first (a fresh 480 MB matrix costs more in page faults
-        // and zeroing than the transform itself).
-        let mut data = Vec::with_capacity(n * width);
+        // and zeroing than the transform itself; huge pages cut the faults).
+        let mut data = crate::huge_pages::vec_with_capacity(n * width);
         let mut block = vec![0.0; BLOCK_ROWS * width];
         let mut unseen = 0;
         for start in (0..n).step_by(BLOCK_ROWS) {
