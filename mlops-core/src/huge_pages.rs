@@ -41,7 +41,10 @@ fn advise_huge(start: *const u8, bytes: usize) {
     if end <= first {
         return;
     }
-    let ptr = start.wrapping_add(first - addr).cast_mut().cast::<libc::c_void>();
+    let ptr = start
+        .wrapping_add(first - addr)
+        .cast_mut()
+        .cast::<libc::c_void>();
     // SAFETY: `[first, end)` lies inside the caller's live allocation (it is
     // rounded inwards from `[addr, addr + bytes)`), and MADV_HUGEPAGE is
     // advice about how to back those pages: it does not read, write, move

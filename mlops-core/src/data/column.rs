@@ -93,6 +93,12 @@ impl NumericColumn {
         self.values.push(v.unwrap_or(f64::NAN));
     }
 
+    /// Pushes a raw value (NaN: missing).
+    #[inline(always)]
+    pub(crate) fn push_raw(&mut self, v: f64) {
+        self.values.push(v);
+    }
+
     pub(crate) fn take(&self, rows: &[usize]) -> Self {
         Self {
             values: rows.iter().map(|&r| self.values[r]).collect(),
@@ -404,6 +410,64 @@ impl CategoricalColumn {
 
     pub(crate) fn reserve(&mut self, rows: usize) {
         self.codes.reserve(rows);
+    }
+
+    /// Pushes the present cell `s`, or a missing one when `is_missing(s,
+    /// key)` (`key` is `s`'s [`SmallKey`], or `None` in a large
+    /// dictionary). `is_missing` is asked only when `s` is not in the
+    /// dictionary: a column filled only by this method never holds a
+    /// missing token in its dictionary, so a string found there is present.
+    /// Most cells of a categorical column repeat a known value, and this
+    /// spares them the missing-token check.
+    #[inline(always)]
+    pub(super) fn push_unless_missing(
+        &mut self,
+        s: &str,
+        is_missing: impl FnOnce(&str, Option<&SmallKey>) -> bool,
+    ) {
+        let code = if self.ends.len() <= SMALL_DICTIONARY {
+            let key = SmallKey::of(s.as_bytes());
+            match self.find_small(key, s) {
+                Some(c) => c,
+                None if is_missing(s, Some(&key)) => MISSING_CODE,
+                None => {
+                    let hash = FxBuildHasher.hash_one(s);
+                    self.add_entry(s, Some(hash))
+                }
+            }
+        } else {
+            self.intern_hashed_unless(s, is_missing)
+        };
+        self.codes.push(code);
+    }
+
+    /// [`CategoricalColumn::push_unless_missing`]'s code in a large
+    /// dictionary.
+    #[inline(never)]
+    fn intern_hashed_unless(
+        &mut self,
+        s: &str,
+        is_missing: impl FnOnce(&str, Option<&SmallKey>) -> bool,
+    ) -> u32 {
+        let hash = FxBuildHasher.hash_one(s);
+        let (text, ends) = (&self.text, &self.ends);
+        // One probe sequence for both the lookup and the insertion.
+        let entry = self.lookup.entry(
+            hash,
+            |&c| entry_bytes(text, ends, c as usize) == s.as_bytes(),
+            |&c| hash_entry(text, ends, c as usize),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+            hashbrown::hash_table::Entry::Vacant(_) if is_missing(s, None) => MISSING_CODE,
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let c = ends.len() as u32;
+                e.insert(c);
+                self.text.push_str(s);
+                self.ends.push(self.text.len());
+                c
+            }
+        }
     }
 
     /// Reserves room for `distinct` more dictionary entries of about
