@@ -808,12 +808,42 @@ impl RowSink {
 
     /// Appends the rows of a later part of the same file (`last`: the
     /// last one, see [`CategoricalColumn::append`]).
+    ///
+    /// Columns with a large dictionary to merge (an id column: a lookup
+    /// per distinct value, mostly cache misses) are merged on a second
+    /// thread while this one merges the others.
     fn append(&mut self, other: RowSink, last: bool) {
-        for ((_, a), (_, b)) in self.numeric.iter_mut().zip(other.numeric) {
-            a.append(b);
-        }
-        for ((_, a), (_, b)) in self.categorical.iter_mut().zip(other.categorical) {
-            a.append(b, last);
+        let (large, small): (Vec<_>, Vec<_>) = self
+            .categorical
+            .iter_mut()
+            .zip(other.categorical)
+            .map(|((_, a), (_, b))| (a, b))
+            .partition(|(_, b)| b.dictionary().len() >= LARGE_DICTIONARY);
+        let numeric = &mut self.numeric;
+        let merge_small = move || {
+            for ((_, a), (_, b)) in numeric.iter_mut().zip(other.numeric) {
+                a.append(b);
+            }
+            for (a, b) in small {
+                a.append(b, last);
+            }
+        };
+        let merge_large = move || {
+            for (a, b) in large {
+                a.append(b, last);
+            }
+        };
+        if parallelism() > 1 {
+            std::thread::scope(|scope| {
+                let handle = scope.spawn(merge_large);
+                merge_small();
+                handle
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            });
+        } else {
+            merge_large();
+            merge_small();
         }
         self.rejected.extend(other.rejected);
         self.rows += other.rows;
@@ -901,6 +931,10 @@ fn shift_line(err: Error, offset: u64) -> Error {
         other => other,
     }
 }
+
+/// Dictionaries of a part at least this large are merged on their own
+/// thread (see [`RowSink::append`]).
+const LARGE_DICTIONARY: usize = 4096;
 
 /// Parts smaller than this are not worth a thread.
 const MIN_PART_BYTES: usize = 4 << 20;
