@@ -737,6 +737,7 @@ impl RowSink {
                 continue;
             };
             if share.share > 0.0 {
+                c.defer_lookups();
                 let distinct = (distinct_rows as f64 * share.share) as usize;
                 let own = (rows as f64 * share.share) as usize;
                 c.reserve_distinct(
@@ -1295,6 +1296,49 @@ mod tests {
         let seq = reader.read_slice(data, &source, 1, MIN_PART_BYTES);
         let par = reader.read_file(&path, parts, 1);
         assert_same_outcome(seq, par, "file");
+    }
+
+    /// An id column (distinct share over a half: lookups deferred and
+    /// batched in parallel parts) with repeats within and across batches
+    /// and parts, missing tokens, padded cells and bad rows.
+    #[test]
+    fn id_columns_with_batched_lookups_match_sequential() {
+        let mut data = String::from("id,plan,x\n");
+        for i in 0..3000u32 {
+            let id = match i % 11 {
+                3 => format!("id{}", i / 2),
+                5 => format!("id{}", i % 37),
+                7 => "NA".to_owned(),
+                8 => String::new(),
+                9 => format!(" id{} ", i - 1),
+                _ => format!("id{i}"),
+            };
+            let x = if i % 401 == 17 {
+                "bad".to_owned()
+            } else {
+                format!("{i}.25")
+            };
+            data.push_str(&format!("{id},{},{x}\n", ["a", "b", "c"][i as usize % 3]));
+        }
+        let strict = CsvReader::new().column_type("x", ColumnType::Numeric);
+        let lenient = strict.clone().lenient(true);
+        for reader in [&lenient, &strict] {
+            for threads in 2..=4 {
+                let seq = reader.read_slice(data.as_bytes(), "t.csv", 1, MIN_PART_BYTES);
+                let par = reader.read_slice(data.as_bytes(), "t.csv", threads, 1);
+                assert_same_outcome(seq, par, "parallel");
+            }
+            assert_file_same(reader, data.as_bytes(), 3);
+        }
+        let out = lenient.read_slice(data.as_bytes(), "t.csv", 3, 1).unwrap();
+        assert_eq!(out.rejected.len(), 8);
+        let ids = out.frame.categorical("id").unwrap();
+        assert!(ids.dictionary().len() > 1000);
+        assert!(
+            ids.dictionary()
+                .iter()
+                .all(|s| !s.is_empty() && s != "NA" && s.trim() == s)
+        );
     }
 
     #[test]
