@@ -696,7 +696,7 @@ impl CategoricalColumn {
         let (text, ends) = (&self.text, &self.ends);
         self.lookup
             .find(FxBuildHasher.hash_one(s), |&c| {
-                entry_bytes(text, ends, c as usize) == s.as_bytes()
+                same_bytes(entry_bytes(text, ends, c as usize), s.as_bytes())
             })
             .copied()
     }
@@ -736,10 +736,16 @@ impl CategoricalColumn {
                 self.reserve_distinct(other.ends.len(), other.ends.len(), other.text.len());
             }
         }
+        // Every lookup first (in a large dictionary each is a cache miss,
+        // and independent lookups in a row overlap theirs), then the new
+        // strings in order. `other`'s strings are distinct, so none of
+        // them is added before its own lookup.
+        let found: Vec<Option<u32>> = other.dictionary().iter().map(|s| self.find(s)).collect();
         let remap: Vec<u32> = other
             .dictionary()
             .iter()
-            .map(|s| match self.find(s) {
+            .zip(found)
+            .map(|(s, found)| match found {
                 Some(c) => c,
                 None => {
                     let hash = (!last).then(|| FxBuildHasher.hash_one(s));

@@ -553,6 +553,20 @@ impl<R: Read> CsvChunks<R> {
                 if *ty != ColumnType::Categorical || n < 100 {
                     return DistinctShare::default();
                 }
+                // A column with few values shows it in its first rows:
+                // only a column with many distinct values there is counted
+                // over every record read (a hint: only reservations and
+                // batched lookups depend on it).
+                let sample = n.min(SHARE_SAMPLE_ROWS);
+                let distinct: FxHashSet<&[u8]> = self
+                    .pending
+                    .iter()
+                    .take(sample)
+                    .filter_map(|r| r.get(i))
+                    .collect();
+                if distinct.len() as f64 / sample as f64 <= 0.5 {
+                    return DistinctShare::default();
+                }
                 let distinct: FxHashSet<&[u8]> =
                     self.pending.iter().filter_map(|r| r.get(i)).collect();
                 let share = distinct.len() as f64 / n as f64;
@@ -932,6 +946,10 @@ fn shift_line(err: Error, offset: u64) -> Error {
         other => other,
     }
 }
+
+/// Records whose distinct values decide whether a column may be id-like
+/// (see [`CsvChunks::distinct_shares`]).
+const SHARE_SAMPLE_ROWS: usize = 500;
 
 /// Dictionaries of a part at least this large are merged on their own
 /// thread (see [`RowSink::append`]).
