@@ -195,6 +195,16 @@ impl SmallKey {
     pub(super) fn is_exact(&self) -> bool {
         self.len <= 24
     }
+
+    /// `self == other`, without a branch per word.
+    #[inline(always)]
+    fn same(&self, other: &SmallKey) -> bool {
+        ((self.len ^ other.len) as u64
+            | (self.head ^ other.head)
+            | (self.mid ^ other.mid)
+            | (self.tail ^ other.tail))
+            == 0
+    }
 }
 
 /// Code of a missing cell in a [`CategoricalColumn`].
@@ -671,6 +681,17 @@ impl CategoricalColumn {
     /// The code of `s` among the small-dictionary keys.
     #[inline(always)]
     fn find_small(&self, key: SmallKey, s: &str) -> Option<u32> {
+        if key.is_exact() {
+            // Every key compared, without an early exit: which of a few
+            // categories a cell holds is a coin toss for the branch
+            // predictor, a conditional move is not. Keys of distinct
+            // strings that each key covers differ, so at most one matches.
+            let mut hit = MISSING_CODE;
+            for (c, k) in self.small.iter().take(self.ends.len()).enumerate() {
+                hit = if k.same(&key) { c as u32 } else { hit };
+            }
+            return (hit != MISSING_CODE).then_some(hit);
+        }
         // A plain loop: as an iterator chain this was not inlined.
         let mut start = 0;
         for (c, (k, &end)) in self.small.iter().zip(&self.ends).enumerate() {
