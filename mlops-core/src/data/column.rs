@@ -761,19 +761,17 @@ impl CategoricalColumn {
         // and independent lookups in a row overlap theirs), then the new
         // strings in order. `other`'s strings are distinct, so none of
         // them is added before its own lookup.
-        let found: Vec<Option<u32>> = other.dictionary().iter().map(|s| self.find(s)).collect();
-        let remap: Vec<u32> = other
+        let mut remap: Vec<u32> = other
             .dictionary()
             .iter()
-            .zip(found)
-            .map(|(s, found)| match found {
-                Some(c) => c,
-                None => {
-                    let hash = (!last).then(|| FxBuildHasher.hash_one(s));
-                    self.add_entry(s, hash)
-                }
-            })
+            .map(|s| self.find(s).unwrap_or(MISSING_CODE))
             .collect();
+        for (s, code) in other.dictionary().iter().zip(&mut remap) {
+            if *code == MISSING_CODE {
+                let hash = (!last).then(|| FxBuildHasher.hash_one(s));
+                *code = self.add_entry(s, hash);
+            }
+        }
         self.codes.extend(
             other
                 .codes
