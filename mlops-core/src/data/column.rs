@@ -93,6 +93,12 @@ impl NumericColumn {
         self.values.push(v.unwrap_or(f64::NAN));
     }
 
+    /// Pushes a raw value (NaN: missing).
+    #[inline(always)]
+    pub(crate) fn push_raw(&mut self, v: f64) {
+        self.values.push(v);
+    }
+
     pub(crate) fn take(&self, rows: &[usize]) -> Self {
         Self {
             values: rows.iter().map(|&r| self.values[r]).collect(),
@@ -189,6 +195,16 @@ impl SmallKey {
     pub(super) fn is_exact(&self) -> bool {
         self.len <= 24
     }
+
+    /// `self == other`, without a branch per word.
+    #[inline(always)]
+    fn same(&self, other: &SmallKey) -> bool {
+        ((self.len ^ other.len) as u64
+            | (self.head ^ other.head)
+            | (self.mid ^ other.mid)
+            | (self.tail ^ other.tail))
+            == 0
+    }
 }
 
 /// Code of a missing cell in a [`CategoricalColumn`].
@@ -216,7 +232,29 @@ pub struct CategoricalColumn {
     /// Keys of the first [`SMALL_DICTIONARY`] entries, scanned before the
     /// dictionary outgrows them.
     small: Vec<SmallKey>,
+    /// Cells waiting to be looked up in a batch (see
+    /// [`CategoricalColumn::defer_lookups`]); `None` when cells are looked
+    /// up as they come.
+    pending: Option<Box<Pending>>,
 }
+
+/// Cells of a [`CategoricalColumn`] not yet looked up in its dictionary:
+/// their strings and hashes, while `codes` holds their index here.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    /// Where the codes of the batch start in `codes`.
+    codes_from: usize,
+    text: String,
+    ends: Vec<usize>,
+    hashes: Vec<u64>,
+    /// Per string, its code once found (or [`MISSING_CODE`]).
+    found: Vec<u32>,
+}
+
+/// Strings looked up together by a column with deferred lookups: enough
+/// for the cache misses of consecutive lookups to overlap, few enough for
+/// the batch to stay in the L1 cache.
+const PENDING_BATCH: usize = 64;
 
 /// The distinct strings of a [`CategoricalColumn`], indexed by code.
 ///
@@ -318,6 +356,7 @@ impl<'de> Deserialize<'de> for CategoricalColumn {
             ends: Vec::with_capacity(stored.dictionary.len()),
             lookup: HashTable::new(),
             small: Vec::new(),
+            pending: None,
         };
         for s in &stored.dictionary {
             col.text.push_str(s);
@@ -406,6 +445,187 @@ impl CategoricalColumn {
         self.codes.reserve(rows);
     }
 
+    /// Pushes the present cell `s`, or a missing one when `is_missing(s,
+    /// key)` (`key` is `s`'s [`SmallKey`], or `None` in a large
+    /// dictionary). `is_missing` is asked only when `s` is not in the
+    /// dictionary: a column filled only by this method never holds a
+    /// missing token in its dictionary, so a string found there is present.
+    /// Most cells of a categorical column repeat a known value, and this
+    /// spares them the missing-token check.
+    #[inline(always)]
+    pub(super) fn push_unless_missing(
+        &mut self,
+        s: &str,
+        is_missing: impl FnOnce(&str, Option<&SmallKey>) -> bool,
+    ) {
+        let code = if self.ends.len() <= SMALL_DICTIONARY {
+            let key = SmallKey::of(s.as_bytes());
+            match self.find_small(key, s) {
+                Some(c) => c,
+                None if is_missing(s, Some(&key)) => MISSING_CODE,
+                None => {
+                    let hash = FxBuildHasher.hash_one(s);
+                    self.add_entry(s, Some(hash))
+                }
+            }
+        } else if self.pending.is_some() {
+            if is_missing(s, None) {
+                self.codes.push(MISSING_CODE);
+            } else {
+                self.push_pending(s);
+            }
+            return;
+        } else {
+            self.intern_hashed_unless(s, is_missing)
+        };
+        self.codes.push(code);
+    }
+
+    /// From now on [`CategoricalColumn::push_unless_missing`] looks new
+    /// cells up in batches, once the dictionary is large: for a column of
+    /// mostly distinct values (an id), each lookup is a cache miss in a
+    /// large table, and a batch of lookups in a row lets the processor
+    /// wait for several misses at once instead of one per row. Codes are
+    /// only final after [`CategoricalColumn::flush`] (called by `append`
+    /// and `finish`).
+    pub(super) fn defer_lookups(&mut self) {
+        if self.pending.is_none() {
+            self.pending = Some(Box::new(Pending {
+                codes_from: 0,
+                text: String::with_capacity(PENDING_BATCH * 16),
+                ends: Vec::with_capacity(PENDING_BATCH),
+                hashes: Vec::with_capacity(PENDING_BATCH),
+                found: Vec::with_capacity(PENDING_BATCH),
+            }));
+        }
+    }
+
+    /// Queues the present, non-missing cell `s` (see
+    /// [`CategoricalColumn::defer_lookups`]).
+    #[inline(always)]
+    fn push_pending(&mut self, s: &str) {
+        let Some(p) = self.pending.as_deref_mut() else {
+            return;
+        };
+        if p.ends.is_empty() {
+            p.codes_from = self.codes.len();
+        }
+        self.codes.push(p.ends.len() as u32);
+        p.hashes.push(FxBuildHasher.hash_one(s));
+        p.text.push_str(s);
+        p.ends.push(p.text.len());
+        if p.ends.len() >= PENDING_BATCH {
+            self.flush();
+        }
+    }
+
+    /// Looks up the queued cells and writes their codes.
+    pub(crate) fn flush(&mut self) {
+        let Some(mut p) = self.pending.take() else {
+            return;
+        };
+        if !p.ends.is_empty() {
+            // First every lookup (independent reads whose misses overlap),
+            // then the insertions, whose table lines are now cached.
+            p.found.clear();
+            for (k, &hash) in p.hashes.iter().enumerate() {
+                let s = entry_bytes(&p.text, &p.ends, k);
+                let code = self.find_hashed(hash, s).unwrap_or(MISSING_CODE);
+                p.found.push(code);
+            }
+            for k in 0..p.ends.len() {
+                if p.found.get(k) == Some(&MISSING_CODE) {
+                    let s = Dictionary {
+                        text: &p.text,
+                        ends: &p.ends,
+                    }
+                    .get(k)
+                    .unwrap_or_default();
+                    let hash = p.hashes.get(k).copied().unwrap_or_default();
+                    let code = self.intern_with_hash(s, hash);
+                    if let Some(f) = p.found.get_mut(k) {
+                        *f = code;
+                    }
+                }
+            }
+            for code in self.codes.get_mut(p.codes_from..).unwrap_or_default() {
+                if *code != MISSING_CODE {
+                    *code = p.found.get(*code as usize).copied().unwrap_or(MISSING_CODE);
+                }
+            }
+            p.text.clear();
+            p.ends.clear();
+            p.hashes.clear();
+        }
+        self.pending = Some(p);
+    }
+
+    /// The code of `s` (hash `hash`) in the lookup table.
+    #[inline(always)]
+    fn find_hashed(&self, hash: u64, s: &[u8]) -> Option<u32> {
+        let (text, ends) = (&self.text, &self.ends);
+        self.lookup
+            .find(hash, |&c| {
+                same_bytes(entry_bytes(text, ends, c as usize), s)
+            })
+            .copied()
+    }
+
+    /// The code of `s` (hash `hash`), added to the dictionary when new.
+    fn intern_with_hash(&mut self, s: &str, hash: u64) -> u32 {
+        if self.ends.len() <= SMALL_DICTIONARY {
+            if let Some(c) = self.find_small(SmallKey::of(s.as_bytes()), s) {
+                return c;
+            }
+            return self.add_entry(s, Some(hash));
+        }
+        let (text, ends) = (&self.text, &self.ends);
+        let entry = self.lookup.entry(
+            hash,
+            |&c| same_bytes(entry_bytes(text, ends, c as usize), s.as_bytes()),
+            |&c| hash_entry(text, ends, c as usize),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let c = ends.len() as u32;
+                e.insert(c);
+                self.text.push_str(s);
+                self.ends.push(self.text.len());
+                c
+            }
+        }
+    }
+
+    /// [`CategoricalColumn::push_unless_missing`]'s code in a large
+    /// dictionary.
+    #[inline(never)]
+    fn intern_hashed_unless(
+        &mut self,
+        s: &str,
+        is_missing: impl FnOnce(&str, Option<&SmallKey>) -> bool,
+    ) -> u32 {
+        let hash = FxBuildHasher.hash_one(s);
+        let (text, ends) = (&self.text, &self.ends);
+        // One probe sequence for both the lookup and the insertion.
+        let entry = self.lookup.entry(
+            hash,
+            |&c| entry_bytes(text, ends, c as usize) == s.as_bytes(),
+            |&c| hash_entry(text, ends, c as usize),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+            hashbrown::hash_table::Entry::Vacant(_) if is_missing(s, None) => MISSING_CODE,
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let c = ends.len() as u32;
+                e.insert(c);
+                self.text.push_str(s);
+                self.ends.push(self.text.len());
+                c
+            }
+        }
+    }
+
     /// Reserves room for `distinct` more dictionary entries of about
     /// `bytes` bytes in all, `indexed` of them in the lookup table, so a
     /// column of mostly unique values (an id) does not rehash or copy its
@@ -461,6 +681,17 @@ impl CategoricalColumn {
     /// The code of `s` among the small-dictionary keys.
     #[inline(always)]
     fn find_small(&self, key: SmallKey, s: &str) -> Option<u32> {
+        if key.is_exact() {
+            // Every key compared, without an early exit: which of a few
+            // categories a cell holds is a coin toss for the branch
+            // predictor, a conditional move is not. Keys of distinct
+            // strings that each key covers differ, so at most one matches.
+            let mut hit = MISSING_CODE;
+            for (c, k) in self.small.iter().take(self.ends.len()).enumerate() {
+                hit = if k.same(&key) { c as u32 } else { hit };
+            }
+            return (hit != MISSING_CODE).then_some(hit);
+        }
         // A plain loop: as an iterator chain this was not inlined.
         let mut start = 0;
         for (c, (k, &end)) in self.small.iter().zip(&self.ends).enumerate() {
@@ -486,7 +717,7 @@ impl CategoricalColumn {
         let (text, ends) = (&self.text, &self.ends);
         self.lookup
             .find(FxBuildHasher.hash_one(s), |&c| {
-                entry_bytes(text, ends, c as usize) == s.as_bytes()
+                same_bytes(entry_bytes(text, ends, c as usize), s.as_bytes())
             })
             .copied()
     }
@@ -516,7 +747,9 @@ impl CategoricalColumn {
     /// `last`: no more cells will be added before `finish`, so `other`'s
     /// new strings (distinct from each other) are not indexed, which
     /// spares most of the hashing when merging an id column.
-    pub(crate) fn append(&mut self, other: CategoricalColumn, last: bool) {
+    pub(crate) fn append(&mut self, mut other: CategoricalColumn, last: bool) {
+        self.flush();
+        other.flush();
         if other.ends.len() > SMALL_DICTIONARY {
             self.ends.reserve(other.ends.len());
             self.text.reserve(other.text.len());
@@ -524,17 +757,21 @@ impl CategoricalColumn {
                 self.reserve_distinct(other.ends.len(), other.ends.len(), other.text.len());
             }
         }
-        let remap: Vec<u32> = other
+        // Every lookup first (in a large dictionary each is a cache miss,
+        // and independent lookups in a row overlap theirs), then the new
+        // strings in order. `other`'s strings are distinct, so none of
+        // them is added before its own lookup.
+        let mut remap: Vec<u32> = other
             .dictionary()
             .iter()
-            .map(|s| match self.find(s) {
-                Some(c) => c,
-                None => {
-                    let hash = (!last).then(|| FxBuildHasher.hash_one(s));
-                    self.add_entry(s, hash)
-                }
-            })
+            .map(|s| self.find(s).unwrap_or(MISSING_CODE))
             .collect();
+        for (s, code) in other.dictionary().iter().zip(&mut remap) {
+            if *code == MISSING_CODE {
+                let hash = (!last).then(|| FxBuildHasher.hash_one(s));
+                *code = self.add_entry(s, hash);
+            }
+        }
         self.codes.extend(
             other
                 .codes
@@ -545,6 +782,8 @@ impl CategoricalColumn {
 
     /// Drops the build-time lookup table once a column is complete.
     pub(crate) fn finish(&mut self) {
+        self.flush();
+        self.pending = None;
         self.lookup = HashTable::new();
     }
 
@@ -707,6 +946,37 @@ mod tests {
         assert_eq!(rebuilt.get(2), Some("v0"));
         assert_eq!(rebuilt.dictionary().len(), 21);
         assert_eq!(rebuilt.dictionary().get(21), None);
+    }
+
+    #[test]
+    fn batched_lookups_match_direct_interning() {
+        let cells: Vec<Option<String>> = (0..1000)
+            .map(|i| match i % 9 {
+                0 => None,
+                1 => Some(format!("v{}", i / 3)),
+                2 => Some("MISS".to_owned()),
+                _ => Some(format!("v{i}")),
+            })
+            .collect();
+        let direct = CategoricalColumn::from_options(
+            cells.iter().map(|c| c.as_deref().filter(|s| *s != "MISS")),
+        );
+        let mut batched = CategoricalColumn::default();
+        batched.defer_lookups();
+        for (i, c) in cells.iter().enumerate() {
+            match c {
+                None => batched.push(None),
+                Some(s) => batched.push_unless_missing(s, |s, _| s == "MISS"),
+            }
+            if i == 500 {
+                // A flush in the middle of a batch, as `append` does.
+                batched.flush();
+            }
+        }
+        batched.finish();
+        assert_eq!(batched, direct);
+        assert_eq!(batched.dictionary(), direct.dictionary());
+        assert_eq!(batched.codes(), direct.codes());
     }
 
     #[test]

@@ -349,6 +349,10 @@ struct MissingTokens {
     /// Bit `n` set when a token has `n` bytes (`n < 64`).
     lengths: u64,
     max_len: usize,
+    /// Some token reads as a number (not NaN): numeric cells are then
+    /// checked for tokens before they are parsed, else only when they do
+    /// not parse (a cell that parses to a number is then never a token).
+    numeric_like: bool,
 }
 
 impl MissingTokens {
@@ -361,23 +365,35 @@ impl MissingTokens {
             .fold(0u64, |bits, t| bits | 1 << t.len());
         let keys: Vec<SmallKey> = tokens.iter().map(|t| SmallKey::of(t.as_bytes())).collect();
         let few = (keys.len() <= 8 && keys.iter().all(SmallKey::is_exact)).then_some(keys);
+        let numeric_like = tokens
+            .iter()
+            .any(|t| t.parse::<f64>().is_ok_and(|v| !v.is_nan()));
         Self {
             tokens,
             few,
             lengths,
             max_len,
+            numeric_like,
         }
     }
 
     #[inline]
     fn contains(&self, cell: &str) -> bool {
+        self.contains_keyed(cell, None)
+    }
+
+    /// [`MissingTokens::contains`], given `cell`'s [`SmallKey`] when known.
+    #[inline]
+    fn contains_keyed(&self, cell: &str, key: Option<&SmallKey>) -> bool {
         let n = cell.len();
         if n > self.max_len || (n < 64 && self.lengths >> n & 1 == 0) {
             return false;
         }
         match &self.few {
             Some(few) => {
-                let key = SmallKey::of(cell.as_bytes());
+                let key = key
+                    .copied()
+                    .unwrap_or_else(|| SmallKey::of(cell.as_bytes()));
                 few.contains(&key)
             }
             None => self.tokens.contains(cell),
@@ -411,13 +427,6 @@ impl<R: Read> std::fmt::Debug for CsvChunks<R> {
             .field("types", &self.types)
             .finish_non_exhaustive()
     }
-}
-
-/// A validated cell; text is a byte range into the record.
-enum Cell {
-    Missing,
-    Number(f64),
-    Text(std::ops::Range<usize>),
 }
 
 impl<R: Read> CsvChunks<R> {
@@ -542,6 +551,20 @@ impl<R: Read> CsvChunks<R> {
             .enumerate()
             .map(|(i, ty)| {
                 if *ty != ColumnType::Categorical || n < 100 {
+                    return DistinctShare::default();
+                }
+                // A column with few values shows it in its first rows:
+                // only a column with many distinct values there is counted
+                // over every record read (a hint: only reservations and
+                // batched lookups depend on it).
+                let sample = n.min(SHARE_SAMPLE_ROWS);
+                let distinct: FxHashSet<&[u8]> = self
+                    .pending
+                    .iter()
+                    .take(sample)
+                    .filter_map(|r| r.get(i))
+                    .collect();
+                if distinct.len() as f64 / sample as f64 <= 0.5 {
                     return DistinctShare::default();
                 }
                 let distinct: FxHashSet<&[u8]> =
@@ -682,27 +705,33 @@ pub(super) struct PartHint {
     pub(super) distinct_rows: usize,
 }
 
-/// Columns being filled row by row, plus the rows set aside.
+/// Columns being filled row by row, plus the rows set aside. Numeric and
+/// categorical columns are kept apart, each with its field index, so each
+/// record is handled in two loops without a branch on the column type.
 pub(super) struct RowSink {
-    columns: Vec<Column>,
+    types: Vec<ColumnType>,
+    numeric: Vec<(usize, NumericColumn)>,
+    categorical: Vec<(usize, CategoricalColumn)>,
     rejected: Vec<RejectedRow>,
     rows: usize,
-    scratch: Vec<Cell>,
+    /// The numeric cells of the record being read (NaN: missing).
+    numbers: Vec<f64>,
 }
 
 impl RowSink {
     pub(super) fn new(types: &[ColumnType]) -> Self {
+        let of = |want: ColumnType| types.iter().enumerate().filter(move |(_, t)| **t == want);
         Self {
-            columns: types
-                .iter()
-                .map(|t| match t {
-                    ColumnType::Numeric => Column::Numeric(NumericColumn::default()),
-                    ColumnType::Categorical => Column::Categorical(CategoricalColumn::default()),
-                })
+            types: types.to_vec(),
+            numeric: of(ColumnType::Numeric)
+                .map(|(i, _)| (i, NumericColumn::default()))
+                .collect(),
+            categorical: of(ColumnType::Categorical)
+                .map(|(i, _)| (i, CategoricalColumn::default()))
                 .collect(),
             rejected: Vec::new(),
             rows: 0,
-            scratch: Vec::with_capacity(types.len()),
+            numbers: Vec::with_capacity(types.len()),
         }
     }
 
@@ -713,21 +742,23 @@ impl RowSink {
     /// (see [`CategoricalColumn::append`]), so a smaller table (fewer cache
     /// misses) serves the two-part read.
     pub(super) fn reserve(&mut self, rows: usize, shares: &[DistinctShare], distinct_rows: usize) {
-        for (col, share) in self.columns.iter_mut().zip(shares) {
-            match col {
-                Column::Numeric(c) => c.reserve(rows),
-                Column::Categorical(c) => {
-                    c.reserve(rows);
-                    if share.share > 0.0 {
-                        let distinct = (distinct_rows as f64 * share.share) as usize;
-                        let own = (rows as f64 * share.share) as usize;
-                        c.reserve_distinct(
-                            distinct,
-                            own.min(distinct),
-                            distinct.saturating_mul(share.average_len),
-                        );
-                    }
-                }
+        for (_, c) in &mut self.numeric {
+            c.reserve(rows);
+        }
+        for (i, c) in &mut self.categorical {
+            c.reserve(rows);
+            let Some(share) = shares.get(*i) else {
+                continue;
+            };
+            if share.share > 0.0 {
+                c.defer_lookups();
+                let distinct = (distinct_rows as f64 * share.share) as usize;
+                let own = (rows as f64 * share.share) as usize;
+                c.reserve_distinct(
+                    distinct,
+                    own.min(distinct),
+                    distinct.saturating_mul(share.average_len),
+                );
             }
         }
     }
@@ -740,17 +771,8 @@ impl RowSink {
         rec: &F,
         line: u64,
     ) -> Result<()> {
-        self.scratch.clear();
-        match parse_record(ctx, rec, line, &mut self.scratch) {
-            Ok(whole) => {
-                for (col, cell) in self.columns.iter_mut().zip(self.scratch.drain(..)) {
-                    match (col, cell) {
-                        (Column::Numeric(c), Cell::Number(v)) => c.push(Some(v)),
-                        (Column::Numeric(c), _) => c.push(None),
-                        (Column::Categorical(c), Cell::Text(r)) => c.push(whole.get(r)),
-                        (Column::Categorical(c), _) => c.push(None),
-                    }
-                }
+        match self.push_record(ctx, rec, line) {
+            Ok(()) => {
                 self.rows += 1;
                 Ok(())
             }
@@ -762,28 +784,103 @@ impl RowSink {
         }
     }
 
+    /// Validates a record and pushes its cells. Only numeric cells can be
+    /// bad, so they are all parsed (in column order, so the error is the
+    /// first bad cell's) before anything is pushed: a rejected row never
+    /// leaves a half-written row behind.
+    #[inline(always)]
+    fn push_record<F: Fields>(&mut self, ctx: &ParseCtx<'_>, rec: &F, line: u64) -> Result<()> {
+        let whole = record_text(ctx, rec, line)?;
+        let missing = &ctx.opts.missing;
+        self.numbers.clear();
+        for (i, _) in &self.numeric {
+            let text = whole.get(rec.field_range(*i).unwrap_or(0..0)).unwrap_or("");
+            let (_, trimmed) = trim(text);
+            let value = if missing.numeric_like && missing.contains(trimmed) {
+                f64::NAN
+            } else {
+                match parse_f64(trimmed) {
+                    // NaN (a "NaN" cell) is missing.
+                    Some(v) => v,
+                    None if missing.contains(trimmed) => f64::NAN,
+                    None => return Err(not_a_number(ctx, *i, line, trimmed)),
+                }
+            };
+            self.numbers.push(value);
+        }
+        for ((_, c), v) in self.numeric.iter_mut().zip(&self.numbers) {
+            c.push_raw(*v);
+        }
+        for (i, c) in &mut self.categorical {
+            // Fields split at ASCII delimiters of valid UTF-8, so every
+            // range is on a char boundary.
+            let text = whole.get(rec.field_range(*i).unwrap_or(0..0)).unwrap_or("");
+            let (_, trimmed) = trim(text);
+            c.push_unless_missing(trimmed, |s, key| missing.contains_keyed(s, key));
+        }
+        Ok(())
+    }
+
     /// Appends the rows of a later part of the same file (`last`: the
     /// last one, see [`CategoricalColumn::append`]).
+    ///
+    /// Columns with a large dictionary to merge (an id column: a lookup
+    /// per distinct value, mostly cache misses) are merged on a second
+    /// thread while this one merges the others.
     fn append(&mut self, other: RowSink, last: bool) {
-        for (a, b) in self.columns.iter_mut().zip(other.columns) {
-            match (a, b) {
-                (Column::Numeric(a), Column::Numeric(b)) => a.append(b),
-                (Column::Categorical(a), Column::Categorical(b)) => a.append(b, last),
-                // Every part is built from the same types.
-                _ => {}
+        let (large, small): (Vec<_>, Vec<_>) = self
+            .categorical
+            .iter_mut()
+            .zip(other.categorical)
+            .map(|((_, a), (_, b))| (a, b))
+            .partition(|(_, b)| b.dictionary().len() >= LARGE_DICTIONARY);
+        let numeric = &mut self.numeric;
+        let merge_small = move || {
+            for ((_, a), (_, b)) in numeric.iter_mut().zip(other.numeric) {
+                a.append(b);
             }
+            for (a, b) in small {
+                a.append(b, last);
+            }
+        };
+        let merge_large = move || {
+            for (a, b) in large {
+                a.append(b, last);
+            }
+        };
+        if parallelism() > 1 {
+            std::thread::scope(|scope| {
+                let handle = scope.spawn(merge_large);
+                merge_small();
+                handle
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            });
+        } else {
+            merge_large();
+            merge_small();
         }
         self.rejected.extend(other.rejected);
         self.rows += other.rows;
     }
 
-    fn finish(mut self, headers: &[String]) -> Result<CsvOutcome> {
-        for col in &mut self.columns {
-            if let Column::Categorical(c) = col {
-                c.finish();
-            }
-        }
-        let frame = Frame::new(headers.iter().cloned().zip(self.columns).collect())?;
+    fn finish(self, headers: &[String]) -> Result<CsvOutcome> {
+        let mut numeric = self.numeric.into_iter();
+        let mut categorical = self.categorical.into_iter().map(|(_, mut c)| {
+            c.finish();
+            c
+        });
+        let columns = self.types.iter().map(|t| match t {
+            ColumnType::Numeric => numeric
+                .next()
+                .map(|(_, c)| Column::Numeric(c))
+                .unwrap_or_else(|| Column::Numeric(NumericColumn::default())),
+            ColumnType::Categorical => categorical
+                .next()
+                .map(Column::Categorical)
+                .unwrap_or_else(|| Column::Categorical(CategoricalColumn::default())),
+        });
+        let frame = Frame::new(headers.iter().cloned().zip(columns).collect())?;
         Ok(CsvOutcome {
             frame,
             rejected: self.rejected,
@@ -849,6 +946,14 @@ fn shift_line(err: Error, offset: u64) -> Error {
         other => other,
     }
 }
+
+/// Records whose distinct values decide whether a column may be id-like
+/// (see [`CsvChunks::distinct_shares`]).
+const SHARE_SAMPLE_ROWS: usize = 500;
+
+/// Dictionaries of a part at least this large are merged on their own
+/// thread (see [`RowSink::append`]).
+const LARGE_DICTIONARY: usize = 4096;
 
 /// Parts smaller than this are not worth a thread.
 const MIN_PART_BYTES: usize = 4 << 20;
@@ -991,16 +1096,10 @@ impl<R: Read> Iterator for CsvChunks<R> {
     }
 }
 
-/// Validates a record into `out` and returns the record's text. Nothing is
-/// pushed into columns until the whole record is known to be good, so a
-/// rejected row never leaves a half-written row behind.
-fn parse_record<'r, F: Fields>(
-    ctx: &ParseCtx<'_>,
-    rec: &'r F,
-    line: u64,
-    out: &mut Vec<Cell>,
-) -> Result<&'r str> {
-    let (opts, source, headers, types) = (ctx.opts, ctx.source, ctx.headers, ctx.types);
+/// Checks a record's field count and UTF-8 and returns its text.
+#[inline(always)]
+fn record_text<'r, F: Fields>(ctx: &ParseCtx<'_>, rec: &'r F, line: u64) -> Result<&'r str> {
+    let (source, headers) = (ctx.source, ctx.headers);
     if rec.field_count() != headers.len() {
         return Err(Error::RaggedRow {
             file: source.to_owned(),
@@ -1009,59 +1108,101 @@ fn parse_record<'r, F: Fields>(
             found: rec.field_count(),
         });
     }
-    let whole = match rec
-        .valid_text()
-        .map_or_else(|| std::str::from_utf8(rec.text()), Ok)
-    {
-        Ok(w) => w,
-        Err(_) => {
-            for (i, name) in headers.iter().enumerate() {
-                if let Err(e) = std::str::from_utf8(field(rec, i)) {
-                    return Err(Error::BadCell {
-                        file: source.to_owned(),
-                        line,
-                        column: name.clone(),
-                        reason: format!("invalid UTF-8 at byte {} of the cell", e.valid_up_to()),
-                    });
-                }
-            }
-            return Err(Error::Csv {
-                file: source.to_owned(),
+    match rec.valid_text() {
+        Some(w) => Ok(w),
+        None => std::str::from_utf8(rec.text()).map_err(|_| utf8_error(ctx, rec, line)),
+    }
+}
+
+/// The error for a record that is not UTF-8: the first bad cell.
+#[cold]
+fn utf8_error<F: Fields>(ctx: &ParseCtx<'_>, rec: &F, line: u64) -> Error {
+    for (i, name) in ctx.headers.iter().enumerate() {
+        if let Err(e) = std::str::from_utf8(field(rec, i)) {
+            return Error::BadCell {
+                file: ctx.source.to_owned(),
                 line,
-                reason: "invalid UTF-8".into(),
-            });
-        }
-    };
-    for (i, (ty, name)) in types.iter().zip(headers).enumerate() {
-        // Fields split at ASCII delimiters of valid UTF-8, so every range is
-        // on a char boundary.
-        let range = rec.field_range(i).unwrap_or(0..0);
-        let text = whole.get(range.clone()).unwrap_or("");
-        let (lead, trimmed) = trim(text);
-        if opts.missing.contains(trimmed) {
-            out.push(Cell::Missing);
-            continue;
-        }
-        match ty {
-            ColumnType::Categorical => {
-                let start = range.start + lead;
-                out.push(Cell::Text(start..start + trimmed.len()));
-            }
-            ColumnType::Numeric => match trimmed.parse::<f64>() {
-                Ok(v) if v.is_nan() => out.push(Cell::Missing),
-                Ok(v) => out.push(Cell::Number(v)),
-                Err(_) => {
-                    return Err(Error::BadCell {
-                        file: source.to_owned(),
-                        line,
-                        column: name.clone(),
-                        reason: format!("`{trimmed}` is not a number (the column is numeric)"),
-                    });
-                }
-            },
+                column: name.clone(),
+                reason: format!("invalid UTF-8 at byte {} of the cell", e.valid_up_to()),
+            };
         }
     }
-    Ok(whole)
+    Error::Csv {
+        file: ctx.source.to_owned(),
+        line,
+        reason: "invalid UTF-8".into(),
+    }
+}
+
+/// The error for numeric column `i`'s cell `trimmed`.
+#[cold]
+fn not_a_number(ctx: &ParseCtx<'_>, i: usize, line: u64, trimmed: &str) -> Error {
+    Error::BadCell {
+        file: ctx.source.to_owned(),
+        line,
+        column: ctx.headers.get(i).cloned().unwrap_or_default(),
+        reason: format!("`{trimmed}` is not a number (the column is numeric)"),
+    }
+}
+
+/// `s.parse::<f64>().ok()`, with any NaN made the canonical NaN (a missing
+/// cell). Plain decimals (`[+-]digits[.digits]`, at most 19 digits, the
+/// digits as an integer at most 2^53 and at most 22 after the point) take
+/// Clinger's fast path: the digits and the power of ten are both exact
+/// `f64`s, and one IEEE division rounds their quotient correctly, which is
+/// exactly the correctly rounded value `str::parse` returns. Anything else
+/// goes to `str::parse`.
+#[inline]
+fn parse_f64(s: &str) -> Option<f64> {
+    match parse_plain_decimal(s.as_bytes()) {
+        Some(v) => Some(v),
+        None => s
+            .parse::<f64>()
+            .ok()
+            .map(|v| if v.is_nan() { f64::NAN } else { v }),
+    }
+}
+
+/// Powers of ten exact in an `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// See [`parse_f64`]: `None` when `b` is not a plain decimal in range.
+#[inline]
+fn parse_plain_decimal(b: &[u8]) -> Option<f64> {
+    let (negative, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, b),
+    };
+    let mut mantissa = 0u64;
+    let mut count = 0usize;
+    let mut point = None;
+    for (k, &c) in digits.iter().enumerate() {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+            count += 1;
+        } else if c == b'.' && point.is_none() {
+            point = Some(k);
+        } else {
+            return None;
+        }
+    }
+    // At least one digit on each side of a point (others go to the std
+    // parser), at most 19 digits (no u64 overflow).
+    let fraction = match point {
+        None => 0,
+        Some(k) if k > 0 && k + 1 < digits.len() => digits.len() - k - 1,
+        Some(_) => return None,
+    };
+    if count == 0 || count > 19 || mantissa > 1 << 53 {
+        return None;
+    }
+    let value = mantissa as f64 / *POW10.get(fraction)?;
+    Some(if negative { -value } else { value })
 }
 
 /// `text.trim()` and the length trimmed at the start, with a fast path for
@@ -1173,6 +1314,49 @@ mod tests {
         let seq = reader.read_slice(data, &source, 1, MIN_PART_BYTES);
         let par = reader.read_file(&path, parts, 1);
         assert_same_outcome(seq, par, "file");
+    }
+
+    /// An id column (distinct share over a half: lookups deferred and
+    /// batched in parallel parts) with repeats within and across batches
+    /// and parts, missing tokens, padded cells and bad rows.
+    #[test]
+    fn id_columns_with_batched_lookups_match_sequential() {
+        let mut data = String::from("id,plan,x\n");
+        for i in 0..3000u32 {
+            let id = match i % 11 {
+                3 => format!("id{}", i / 2),
+                5 => format!("id{}", i % 37),
+                7 => "NA".to_owned(),
+                8 => String::new(),
+                9 => format!(" id{} ", i - 1),
+                _ => format!("id{i}"),
+            };
+            let x = if i % 401 == 17 {
+                "bad".to_owned()
+            } else {
+                format!("{i}.25")
+            };
+            data.push_str(&format!("{id},{},{x}\n", ["a", "b", "c"][i as usize % 3]));
+        }
+        let strict = CsvReader::new().column_type("x", ColumnType::Numeric);
+        let lenient = strict.clone().lenient(true);
+        for reader in [&lenient, &strict] {
+            for threads in 2..=4 {
+                let seq = reader.read_slice(data.as_bytes(), "t.csv", 1, MIN_PART_BYTES);
+                let par = reader.read_slice(data.as_bytes(), "t.csv", threads, 1);
+                assert_same_outcome(seq, par, "parallel");
+            }
+            assert_file_same(reader, data.as_bytes(), 3);
+        }
+        let out = lenient.read_slice(data.as_bytes(), "t.csv", 3, 1).unwrap();
+        assert_eq!(out.rejected.len(), 8);
+        let ids = out.frame.categorical("id").unwrap();
+        assert!(ids.dictionary().len() > 1000);
+        assert!(
+            ids.dictionary()
+                .iter()
+                .all(|s| !s.is_empty() && s != "NA" && s.trim() == s)
+        );
     }
 
     #[test]
@@ -1492,7 +1676,129 @@ mod tests {
         assert!(many.contains("m19") && many.contains("?") && !many.contains("m20"));
     }
 
+    /// `parse_f64` against `str::parse`, bit for bit (NaN: the canonical
+    /// one).
+    fn assert_parses_as_std(s: &str) {
+        let ours = parse_f64(s).map(f64::to_bits);
+        let std = s
+            .parse::<f64>()
+            .ok()
+            .map(|v| if v.is_nan() { f64::NAN } else { v })
+            .map(f64::to_bits);
+        assert_eq!(ours, std, "{s:?}");
+    }
+
+    #[test]
+    fn parse_f64_matches_std_on_edge_cases() {
+        for s in [
+            "",
+            "0",
+            "-0",
+            "+0",
+            "-0.0",
+            "00",
+            "0.5",
+            "1.",
+            ".5",
+            ".",
+            "-",
+            "+",
+            "-.5",
+            "+.",
+            "1.0.0",
+            "1..2",
+            "--1",
+            "+-1",
+            " 1",
+            "1 ",
+            "1e5",
+            "1E-3",
+            "1.5e+2",
+            "0x10",
+            "1_0",
+            "\u{661}",
+            "NaN",
+            "nan",
+            "-NaN",
+            "inf",
+            "-infinity",
+            "Infinity",
+            "41",
+            "79.65",
+            "3200.01",
+            "0.1",
+            "0.3",
+            "-123.456",
+            "9007199254740991",
+            "9007199254740992",
+            "9007199254740993",
+            "9007199254740993.0",
+            "900719925474099.3",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1234567890123456789",
+            "12345678901234567890",
+            "0.0000000000000000000001",
+            "0.00000000000000000000001",
+            "1.0000000000000000000001",
+            "00000000000000000001.5",
+            "0000000000000000000000000001",
+            "4.9406564584124654e-324",
+            "1.7976931348623157e308",
+            "2.2250738585072014e-308",
+            "0.1e1",
+            "5.",
+            "-5.",
+        ] {
+            assert_parses_as_std(s);
+        }
+    }
+
+    #[test]
+    fn numeric_like_missing_tokens_are_still_missing() {
+        let data = "a,b\n1,x\n-999,-999\n 2 ,NA\nNA,y\n-999.0,x\n";
+        let reader = CsvReader::new()
+            .column_type("b", ColumnType::Categorical)
+            .missing_values(["-999", "NA"]);
+        let out = reader.read(data.as_bytes(), "t.csv").unwrap();
+        let a: Vec<Option<f64>> = out.frame.numeric("a").unwrap().iter().collect();
+        assert_eq!(a, [Some(1.0), None, Some(2.0), None, Some(-999.0)]);
+        let b: Vec<Option<&str>> = out.frame.categorical("b").unwrap().iter().collect();
+        assert_eq!(b, [Some("x"), None, None, Some("y"), Some("x")]);
+        let body = &data["a,b\n".len()..];
+        assert_same(&reader, format!("a,b\n{}", body.repeat(40)).as_bytes());
+        // A cell equal to a token is missing even after the same column
+        // saw other values.
+        let cats = "c\nNA\nNo\nYes\nNA\n No \n\nNo\n";
+        let out = CsvReader::new().read(cats.as_bytes(), "c.csv").unwrap();
+        let c: Vec<Option<&str>> = out.frame.categorical("c").unwrap().iter().collect();
+        assert_eq!(
+            c,
+            [None, Some("No"), Some("Yes"), None, Some("No"), Some("No")]
+        );
+        assert_eq!(out.frame.categorical("c").unwrap().dictionary().len(), 2);
+    }
+
     proptest! {
+        /// The plain-decimal fast path is bit-for-bit `str::parse`.
+        #[test]
+        fn parse_f64_matches_std(
+            s in "[+-]?[0-9]{0,21}(\\.[0-9]{0,25})?",
+            bits in any::<u64>(),
+            mantissa in 0u64..(1 << 54),
+            point in 0usize..24,
+        ) {
+            assert_parses_as_std(&s);
+            let x = f64::from_bits(bits);
+            assert_parses_as_std(&format!("{x}"));
+            assert_parses_as_std(&format!("{x:e}"));
+            let digits = mantissa.to_string();
+            let at = digits.len().saturating_sub(point);
+            let (int, frac) = digits.split_at(at);
+            assert_parses_as_std(&format!("{int}.{frac}"));
+            assert_parses_as_std(&format!("-0{int}.{frac}0"));
+        }
+
         /// Quote-free bodies always take the plain splitter when split, so
         /// this compares it with the `csv` parser on every draw: long and
         /// multi-byte cells (the 8-byte scanner's word edges), spaces,
