@@ -3,6 +3,7 @@
 
 mod column;
 mod csv_lines;
+mod csv_number;
 mod csv_plain;
 mod csv_reader;
 mod csv_writer;
