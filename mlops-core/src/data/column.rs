@@ -579,22 +579,7 @@ impl CategoricalColumn {
             }
             return self.add_entry(s, Some(hash));
         }
-        let (text, ends) = (&self.text, &self.ends);
-        let entry = self.lookup.entry(
-            hash,
-            |&c| same_bytes(entry_bytes(text, ends, c as usize), s.as_bytes()),
-            |&c| hash_entry(text, ends, c as usize),
-        );
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
-            hashbrown::hash_table::Entry::Vacant(e) => {
-                let c = ends.len() as u32;
-                e.insert(c);
-                self.text.push_str(s);
-                self.ends.push(self.text.len());
-                c
-            }
-        }
+        self.intern_large(s, hash, |_| false)
     }
 
     /// [`CategoricalColumn::push_unless_missing`]'s code in a large
@@ -606,16 +591,24 @@ impl CategoricalColumn {
         is_missing: impl FnOnce(&str, Option<&SmallKey>) -> bool,
     ) -> u32 {
         let hash = FxBuildHasher.hash_one(s);
+        self.intern_large(s, hash, |s| is_missing(s, None))
+    }
+
+    /// The code of `s` (hash `hash`) in the lookup table of a large
+    /// dictionary; a new string is added, unless `is_missing` calls it a
+    /// missing token ([`MISSING_CODE`]). One probe sequence serves both
+    /// the lookup and the insertion.
+    #[inline(always)]
+    fn intern_large(&mut self, s: &str, hash: u64, is_missing: impl FnOnce(&str) -> bool) -> u32 {
         let (text, ends) = (&self.text, &self.ends);
-        // One probe sequence for both the lookup and the insertion.
         let entry = self.lookup.entry(
             hash,
-            |&c| entry_bytes(text, ends, c as usize) == s.as_bytes(),
+            |&c| same_bytes(entry_bytes(text, ends, c as usize), s.as_bytes()),
             |&c| hash_entry(text, ends, c as usize),
         );
         match entry {
             hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
-            hashbrown::hash_table::Entry::Vacant(_) if is_missing(s, None) => MISSING_CODE,
+            hashbrown::hash_table::Entry::Vacant(_) if is_missing(s) => MISSING_CODE,
             hashbrown::hash_table::Entry::Vacant(e) => {
                 let c = ends.len() as u32;
                 e.insert(c);
@@ -659,23 +652,7 @@ impl CategoricalColumn {
     #[inline(never)]
     fn intern_hashed(&mut self, s: &str) -> u32 {
         let hash = FxBuildHasher.hash_one(s);
-        let (text, ends) = (&self.text, &self.ends);
-        // One probe sequence for both the lookup and the insertion.
-        let entry = self.lookup.entry(
-            hash,
-            |&c| entry_bytes(text, ends, c as usize) == s.as_bytes(),
-            |&c| hash_entry(text, ends, c as usize),
-        );
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
-            hashbrown::hash_table::Entry::Vacant(e) => {
-                let c = ends.len() as u32;
-                e.insert(c);
-                self.text.push_str(s);
-                self.ends.push(self.text.len());
-                c
-            }
-        }
+        self.intern_large(s, hash, |_| false)
     }
 
     /// The code of `s` among the small-dictionary keys.
