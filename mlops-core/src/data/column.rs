@@ -434,11 +434,12 @@ impl CategoricalColumn {
 
     #[inline(always)]
     pub(crate) fn push(&mut self, v: Option<&str>) {
-        let code = match v {
-            None => MISSING_CODE,
-            Some(s) => self.intern(s),
-        };
-        self.codes.push(code);
+        match v {
+            None => self.codes.push(MISSING_CODE),
+            // The one interning path, so a column with deferred lookups
+            // queues the cell instead of mixing in a final code.
+            Some(s) => self.push_unless_missing(s, |_, _| false),
+        }
     }
 
     pub(crate) fn reserve(&mut self, rows: usize) {
@@ -458,6 +459,8 @@ impl CategoricalColumn {
         s: &str,
         is_missing: impl FnOnce(&str, Option<&SmallKey>) -> bool,
     ) {
+        // Most categorical columns have a handful of values: a scan of
+        // their keys beats hashing every cell.
         let code = if self.ends.len() <= SMALL_DICTIONARY {
             let key = SmallKey::of(s.as_bytes());
             match self.find_small(key, s) {
@@ -542,7 +545,9 @@ impl CategoricalColumn {
                     .get(k)
                     .unwrap_or_default();
                     let hash = p.hashes.get(k).copied().unwrap_or_default();
-                    let code = self.intern_with_hash(s, hash);
+                    // Cells are only queued once the dictionary is
+                    // large, so the hash table serves every insertion.
+                    let code = self.intern_large(s, hash, |_| false);
                     if let Some(f) = p.found.get_mut(k) {
                         *f = code;
                     }
@@ -569,17 +574,6 @@ impl CategoricalColumn {
                 same_bytes(entry_bytes(text, ends, c as usize), s)
             })
             .copied()
-    }
-
-    /// The code of `s` (hash `hash`), added to the dictionary when new.
-    fn intern_with_hash(&mut self, s: &str, hash: u64) -> u32 {
-        if self.ends.len() <= SMALL_DICTIONARY {
-            if let Some(c) = self.find_small(SmallKey::of(s.as_bytes()), s) {
-                return c;
-            }
-            return self.add_entry(s, Some(hash));
-        }
-        self.intern_large(s, hash, |_| false)
     }
 
     /// [`CategoricalColumn::push_unless_missing`]'s code in a large
@@ -629,30 +623,6 @@ impl CategoricalColumn {
         let (text, ends) = (&self.text, &self.ends);
         self.lookup
             .reserve(indexed, |&c| hash_entry(text, ends, c as usize));
-    }
-
-    /// The code of `s`, adding it to the dictionary when new.
-    // Always inlined: a call per cell cost more than the scan in profiles.
-    #[inline(always)]
-    fn intern(&mut self, s: &str) -> u32 {
-        // Most categorical columns have a handful of values: a scan of
-        // their keys beats hashing every cell.
-        if self.ends.len() <= SMALL_DICTIONARY {
-            let key = SmallKey::of(s.as_bytes());
-            if let Some(c) = self.find_small(key, s) {
-                return c;
-            }
-            let hash = FxBuildHasher.hash_one(s);
-            return self.add_entry(s, Some(hash));
-        }
-        self.intern_hashed(s)
-    }
-
-    /// [`CategoricalColumn::intern`] in a large dictionary.
-    #[inline(never)]
-    fn intern_hashed(&mut self, s: &str) -> u32 {
-        let hash = FxBuildHasher.hash_one(s);
-        self.intern_large(s, hash, |_| false)
     }
 
     /// The code of `s` among the small-dictionary keys.
@@ -954,6 +924,26 @@ mod tests {
         assert_eq!(batched, direct);
         assert_eq!(batched.dictionary(), direct.dictionary());
         assert_eq!(batched.codes(), direct.codes());
+    }
+
+    #[test]
+    fn plain_pushes_queue_behind_deferred_lookups() {
+        // `push` mixed into a column with deferred lookups and queued
+        // cells: codes stay in row order, as with direct interning.
+        let cells: Vec<String> = (0..300).map(|i| format!("k{}", i % 250)).collect();
+        let direct = CategoricalColumn::from_options(cells.iter().map(|s| Some(s.as_str())));
+        let mut mixed = CategoricalColumn::default();
+        mixed.defer_lookups();
+        for (i, s) in cells.iter().enumerate() {
+            if i % 2 == 0 {
+                mixed.push(Some(s));
+            } else {
+                mixed.push_unless_missing(s, |_, _| false);
+            }
+        }
+        mixed.finish();
+        assert_eq!(mixed.codes(), direct.codes());
+        assert_eq!(mixed.dictionary(), direct.dictionary());
     }
 
     #[test]
