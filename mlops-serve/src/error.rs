@@ -71,20 +71,6 @@ pub enum Error {
         reason: String,
     },
 
-    /// The model has several outputs per row (a multiclass model): serving
-    /// scores single-output models only, so it refuses to load rather than
-    /// mis-score. Score multiclass packages with
-    /// `ModelPackage::predict_proba_frame`.
-    #[error(
-        "model `{model}` is multiclass ({classes} classes); mlops-serve scores binary and regression models only (use ModelPackage::predict_proba_frame)"
-    )]
-    MulticlassUnsupported {
-        /// The model name.
-        model: String,
-        /// Its number of classes.
-        classes: usize,
-    },
-
     // --- prediction log and outcomes ---
     /// No logged prediction has this correlation id (not sampled, or never
     /// made).
@@ -183,7 +169,6 @@ impl Error {
             Error::NonFinite { .. } => "non_finite",
             Error::Arity { .. } => "arity",
             Error::InvalidConfig { .. } => "invalid_config",
-            Error::MulticlassUnsupported { .. } => "multiclass_unsupported",
             Error::PredictionNotLogged(_) => "not_logged",
             Error::BadOutcome { .. } => "bad_outcome",
             Error::Read { .. } => "read",

@@ -220,11 +220,19 @@ impl<'a> FromIterator<(&'a str, Value<'a>)> for Record<'a> {
 /// The answer for one record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Score {
-    /// Positive-class probability (classification) or predicted value
-    /// (regression).
+    /// Positive-class probability (binary classification), predicted value
+    /// (regression), or the probability of the predicted class
+    /// (multiclass).
     pub value: f64,
-    /// `value >= threshold` for classification; `None` for regression.
+    /// `value >= threshold` for binary classification; `None` for
+    /// regression and multiclass.
     pub label: Option<bool>,
+    /// The predicted class of a multiclass model (the most probable one,
+    /// the first in class order on ties); `None` otherwise.
+    pub class: Option<Arc<str>>,
+    /// One probability per class of a multiclass model, in the order of
+    /// [`Predictor::classes`]; empty otherwise.
+    pub probabilities: Vec<f64>,
     /// The model that produced it.
     pub model: ModelId,
     /// The request's correlation id (given or generated).
@@ -237,10 +245,17 @@ pub struct Score {
 /// The answers for every row of a frame, in row order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrameScores {
-    /// One value per row.
+    /// One value per row (for a multiclass model, the probability of the
+    /// predicted class).
     pub values: Vec<f64>,
-    /// One label per row for classification; `None` for regression.
+    /// One label per row for binary classification; `None` otherwise.
     pub labels: Option<Vec<bool>>,
+    /// The predicted class index (into [`Predictor::classes`]) of each row
+    /// for a multiclass model; `None` otherwise.
+    pub classes: Option<Vec<usize>>,
+    /// Class probabilities of a multiclass model, row-major: row `i` is
+    /// `probabilities[i * k..(i + 1) * k]`; empty otherwise.
+    pub probabilities: Vec<f64>,
     /// The model that produced them.
     pub model: ModelId,
     /// Categorical cells never seen in training.
@@ -255,6 +270,8 @@ pub(crate) struct Inner {
     index: HashMap<String, usize>,
     threshold: f64,
     task: Task,
+    /// The classes of a multiclass model, in output order; empty otherwise.
+    classes: Arc<[Arc<str>]>,
     pub(crate) monitor: Monitor,
 }
 
@@ -370,13 +387,22 @@ impl PredictorBuilder {
     /// Checks the parts fit together and builds the predictor.
     ///
     /// Errors: the model's feature count differs from the features' outputs,
-    /// the threshold is outside `[0, 1]` (classification), or a monitoring
-    /// setting is invalid ([`Error::InvalidConfig`]).
+    /// its output count differs from the task's classes (1 for binary and
+    /// regression), the threshold is outside `[0, 1]` (classification), or
+    /// a monitoring setting is invalid ([`Error::InvalidConfig`]).
     pub fn build(self) -> Result<Predictor> {
-        if self.model.n_outputs() != 1 || matches!(self.task, Task::Multiclass { .. }) {
-            return Err(Error::MulticlassUnsupported {
-                model: self.name,
-                classes: self.model.n_outputs(),
+        let classes: Arc<[Arc<str>]> = match &self.task {
+            Task::Multiclass { classes } => classes.iter().map(|c| Arc::from(c.as_str())).collect(),
+            _ => Arc::from([]),
+        };
+        let expected_outputs = classes.len().max(1);
+        if self.model.n_outputs() != expected_outputs || classes.len() == 1 {
+            return Err(Error::InvalidConfig {
+                name: "model",
+                reason: format!(
+                    "the model has {} outputs but the task needs {expected_outputs}",
+                    self.model.n_outputs()
+                ),
             });
         }
         if self.model.n_features() != self.features.n_outputs() {
@@ -422,6 +448,7 @@ impl PredictorBuilder {
                 index,
                 threshold: self.threshold,
                 task: self.task,
+                classes,
                 monitor,
             }),
             log: None,
@@ -566,6 +593,12 @@ impl Predictor {
         &self.inner.task
     }
 
+    /// The class labels of a multiclass model, in the order of
+    /// [`Score::probabilities`]; empty otherwise.
+    pub fn classes(&self) -> &[Arc<str>] {
+        &self.inner.classes
+    }
+
     /// The fitted features.
     pub fn features(&self) -> &FittedFeatures {
         &self.inner.features
@@ -678,7 +711,7 @@ impl Predictor {
             // Only reachable if scoring re-entered itself on this thread.
             Err(_) => self.transform_predict(row, &mut Vec::new()),
         });
-        let (value, unknown) = match scored {
+        let (value, unknown, probabilities) = match scored {
             Ok(s) => s,
             Err(e) => return Err(self.fail(e, start)),
         };
@@ -686,9 +719,13 @@ impl Predictor {
         inner
             .monitor
             .record_row(row, value, unknown as u64, start.elapsed());
+        let class =
+            crate::batch::argmax(&probabilities).and_then(|i| inner.classes.get(i).cloned());
         let score = Score {
             value,
             label: self.label(value),
+            class,
+            probabilities,
             model: inner.id.clone(),
             correlation_id: id,
             unknown_categories: u32::try_from(unknown).unwrap_or(u32::MAX),
@@ -704,18 +741,27 @@ impl Predictor {
         Ok(score)
     }
 
-    fn transform_predict(&self, row: &[Value<'_>], buf: &mut Vec<f64>) -> Result<(f64, usize)> {
+    /// The value, unseen-category count and (multiclass) class
+    /// probabilities of one ordered record.
+    fn transform_predict(
+        &self,
+        row: &[Value<'_>],
+        buf: &mut Vec<f64>,
+    ) -> Result<(f64, usize, Vec<f64>)> {
         let inner = &*self.inner;
         buf.resize(inner.features.n_outputs(), 0.0);
         let unknown = inner.features.transform_row(row, buf)?;
-        let value = inner.model.predict_proba_row(buf)?;
-        Ok((value, unknown))
+        if inner.classes.is_empty() {
+            return Ok((inner.model.predict_proba_row(buf)?, unknown, Vec::new()));
+        }
+        let mut probabilities = vec![0.0; inner.classes.len()];
+        inner.model.predict_proba_into(buf, &mut probabilities)?;
+        Ok((confidence(&probabilities), unknown, probabilities))
     }
 
     fn label(&self, value: f64) -> Option<bool> {
         match self.inner.task {
             Task::BinaryClassification { .. } => Some(value >= self.inner.threshold),
-            // `build` refuses multiclass models.
             Task::Regression | Task::Multiclass { .. } => None,
         }
     }
@@ -787,11 +833,25 @@ impl Predictor {
             .features
             .transform_into(frame, x.view_mut())
             .map_err(|e| self.fail(e.into(), start))?;
-        let values = inner
-            .model
-            .predict(&x)
-            .map_err(|e| self.fail(e.into(), start))?
-            .to_vec();
+        let (values, classes, probabilities) = if inner.classes.is_empty() {
+            let values = inner
+                .model
+                .predict(&x)
+                .map_err(|e| self.fail(e.into(), start))?
+                .to_vec();
+            (values, None, Vec::new())
+        } else {
+            let p = inner
+                .model
+                .predict_proba_matrix(&x)
+                .map_err(|e| self.fail(e.into(), start))?;
+            let probabilities = p.into_raw_vec_and_offset().0;
+            let k = inner.classes.len();
+            let rows = probabilities.chunks_exact(k);
+            let values = rows.clone().map(confidence).collect();
+            let classes = rows.map(|r| crate::batch::argmax(r).unwrap_or(0)).collect();
+            (values, Some(classes), probabilities)
+        };
         inner.monitor.record_frame(frame, &values, unknown as u64);
         let labels = match inner.task {
             Task::BinaryClassification { .. } => {
@@ -802,6 +862,8 @@ impl Predictor {
         Ok(FrameScores {
             values,
             labels,
+            classes,
+            probabilities,
             model: inner.id.clone(),
             unknown_categories: unknown,
         })
@@ -829,4 +891,10 @@ impl Predictor {
         }
         Ok(())
     }
+}
+
+/// The probability of the predicted class: what a multiclass model's score
+/// profile holds (the trainer profiles the same confidence).
+fn confidence(probabilities: &[f64]) -> f64 {
+    probabilities.iter().copied().fold(0.0, f64::max)
 }

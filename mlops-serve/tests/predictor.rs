@@ -219,42 +219,91 @@ fn correlation_ids_are_kept() {
     assert_eq!(s.correlation_id.to_string(), "req-1");
 }
 
-/// A multiclass package is refused with a typed error by the predictor and
-/// the batch scorer, never scored as if it had one output.
+/// A multiclass package (Telco's 3-class `Contract`) serves through the
+/// predictor and the batch scorer with the package's own probabilities,
+/// the most probable class as label, and monitoring of the confidence.
 #[test]
-fn multiclass_packages_are_refused_not_misscored() {
-    use mlops_core::data::Frame;
-    use mlops_core::features::FeatureSpec;
-    use mlops_core::seed::Seed;
-    use mlops_core::store::MemoryStore;
-    use mlops_core::tracking::Tracker;
+fn multiclass_packages_serve_class_probabilities() {
     use mlops_serve::batch::{BatchConfig, BatchScorer};
-    use mlops_train::trainer::{LearnerConfig, Trainer};
 
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/data/telco_churn.csv"
-    );
-    let frame = Frame::read_csv(path).expect("telco");
-    let rows: Vec<usize> = (0..frame.n_rows()).step_by(8).collect();
-    let frame = frame.take(&rows).expect("rows");
-    let spec = FeatureSpec::infer(&frame, "Contract", None).expect("spec");
-    let tracker = Tracker::new(std::sync::Arc::new(MemoryStore::new()));
-    let package = Trainer::new(spec, LearnerConfig::from_name("logreg").expect("lr"))
-        .seed(Seed(1))
-        .train(&tracker, &frame)
-        .expect("train")
-        .package;
-    assert_eq!(package.classes().expect("multiclass").len(), 3);
-    let err = Predictor::from_package(&package).expect_err("refused");
+    let (package, frame) = common::contract_package();
+    let classes = package.classes().expect("multiclass").to_vec();
+    assert_eq!(classes, ["Month-to-month", "One year", "Two year"]);
+    let expected = package.predict_proba_frame(&frame).expect("proba");
+    let p = Predictor::from_package(&package).expect("multiclass predictor");
+    let names: Vec<&str> = p.classes().iter().map(|c| &**c).collect();
+    assert_eq!(names, classes);
+
+    // Record by record: every Telco row.
+    let mut predicted = vec![0usize; 3];
+    for row in 0..frame.n_rows() {
+        let s = p
+            .predict(&Record::from_frame_row(&frame, row))
+            .expect("score");
+        let want = expected.row(row);
+        assert_eq!(s.probabilities.len(), 3);
+        for (a, b) in s.probabilities.iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-12, "row {row}: {a} vs {b}");
+        }
+        let best = (0..3)
+            .max_by(|&a, &b| want[a].total_cmp(&want[b]).then(b.cmp(&a)))
+            .expect("3 classes");
+        assert_eq!(
+            s.class.as_deref(),
+            Some(classes[best].as_str()),
+            "row {row}"
+        );
+        assert_eq!(s.value, want[best]);
+        assert_eq!(s.label, None);
+        predicted[best] += 1;
+    }
+    // A real model predicts every class somewhere.
+    assert!(predicted.iter().all(|&n| n > 0), "{predicted:?}");
+    let snap = p.monitor().snapshot();
+    assert_eq!(snap.predictions, frame.n_rows() as u64);
     assert!(
-        matches!(err, Error::MulticlassUnsupported { classes: 3, .. }),
-        "{err}"
+        snap.score_drift.is_some(),
+        "score drift against the confidence profile"
     );
-    assert_eq!(err.kind(), "multiclass_unsupported");
-    let err = BatchScorer::new(&package, BatchConfig::default()).expect_err("refused");
-    assert!(
-        matches!(err, Error::MulticlassUnsupported { classes: 3, .. }),
-        "{err}"
+
+    // The whole frame at once gives the same answers.
+    let f = p.predict_frame(&frame).expect("frame");
+    assert_eq!(
+        f.probabilities,
+        expected.iter().copied().collect::<Vec<_>>()
     );
+    assert_eq!(f.labels, None);
+    let idx = f.classes.as_ref().expect("class per row");
+    assert_eq!(idx.len(), frame.n_rows());
+    for (row, &c) in idx.iter().enumerate() {
+        assert_eq!(f.values[row], expected[[row, c]]);
+    }
+
+    // The batch scorer: a frame and CSV with `p_<class>` columns.
+    let scorer = BatchScorer::new(&package, BatchConfig::default().id_column("customerID"))
+        .expect("multiclass batch");
+    let scored = scorer.score_frame(&frame).expect("batch frame");
+    assert_eq!(scored.classes, classes);
+    assert_eq!(scored.scores, f.probabilities);
+    let mut out = Vec::new();
+    let csv = std::fs::read(common::TELCO).expect("csv");
+    let summary = scorer
+        .score_csv(&csv[..], "telco", &mut out, None, None)
+        .expect("batch csv");
+    assert_eq!(summary.scored, frame.n_rows() as u64);
+    let text = String::from_utf8(out).expect("utf8");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("customerID,p_Month-to-month,p_One year,p_Two year,label")
+    );
+    for (row, line) in lines.enumerate() {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields.len(), 5, "{line}");
+        for c in 0..3 {
+            let v: f64 = fields[1 + c].parse().expect("probability");
+            assert_eq!(v, expected[[row, c]], "row {row}");
+        }
+        assert_eq!(fields[4], classes[idx[row]], "row {row}");
+    }
 }

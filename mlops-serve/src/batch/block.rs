@@ -14,6 +14,8 @@ pub(crate) struct Block {
     rows: Vec<f64>,
     scores: Vec<f64>,
     n_features: usize,
+    /// Scores per record (classes of a multiclass model, or 1).
+    n_scores: usize,
 }
 
 impl Block {
@@ -21,8 +23,9 @@ impl Block {
         let n_features = model.n_outputs();
         Block {
             rows: Vec::with_capacity(BLOCK_RECORDS * n_features),
-            scores: Vec::with_capacity(BLOCK_RECORDS),
+            scores: Vec::with_capacity(BLOCK_RECORDS * model.n_scores()),
             n_features,
+            n_scores: model.n_scores(),
         }
     }
 
@@ -53,10 +56,11 @@ impl Block {
         self.len() >= BLOCK_RECORDS
     }
 
-    /// Predicts every record of the block, in push order, and empties it.
+    /// Predicts every record of the block, in push order, and empties it:
+    /// `Model::n_scores` values per record.
     pub(crate) fn predict(&mut self, model: &Model) -> &[f64] {
         self.scores.clear();
-        self.scores.resize(self.len(), 0.0);
+        self.scores.resize(self.len() * self.n_scores, 0.0);
         model.predict_block(&self.rows, &mut self.scores);
         self.rows.clear();
         &self.scores

@@ -154,18 +154,22 @@ struct Pending {
 }
 
 impl Pending {
-    /// Writes one output line per record: its id, score and label.
+    /// Writes one output line per record: its id, score (or one
+    /// probability per class) and label.
     fn write(&mut self, out: &mut Vec<u8>, scores: &[f64], model: &Model, delimiter: u8) {
         let mut start = 0;
-        for (&end, &score) in self.ends.iter().zip(scores) {
+        let k = model.n_scores().max(1);
+        for (&end, record) in self.ends.iter().zip(scores.chunks_exact(k)) {
             out.extend_from_slice(&self.ids[start..end]);
             start = end;
-            self.number.clear();
-            // Writing to a String cannot fail.
-            let _ = std::fmt::Write::write_fmt(&mut self.number, format_args!("{score}"));
-            out.extend_from_slice(self.number.as_bytes());
-            out.push(delimiter);
-            out.extend_from_slice(model.label(score).as_bytes());
+            for &score in record {
+                self.number.clear();
+                // Writing to a String cannot fail.
+                let _ = std::fmt::Write::write_fmt(&mut self.number, format_args!("{score}"));
+                out.extend_from_slice(self.number.as_bytes());
+                out.push(delimiter);
+            }
+            push_field(out, model.label(record).as_bytes(), delimiter);
             out.push(b'\n');
         }
         self.ids.clear();

@@ -39,11 +39,12 @@ pub(crate) fn score_range(
     end: usize,
 ) -> Part {
     let mut part = Part {
-        scores: Vec::with_capacity(end - start),
+        scores: Vec::with_capacity((end - start) * model.n_scores()),
         rejects: Vec::new(),
         unknown: 0,
         monitor: template.cloned(),
     };
+    let k = model.n_scores();
     let mut values: Vec<Value<'_>> = Vec::with_capacity(columns.len());
     let mut block = Block::new(model);
     // Where each record of the block goes in `part.scores`.
@@ -55,7 +56,7 @@ pub(crate) fn score_range(
             Ok(unknown) => {
                 part.unknown += unknown as u64;
                 slots.push(part.scores.len());
-                part.scores.push(f64::NAN);
+                part.scores.resize(part.scores.len() + k, f64::NAN);
                 // A prepared record cannot fail prediction, so it counts now.
                 if let Some(m) = part.monitor.as_mut() {
                     for (i, col) in monitor_columns.iter().enumerate() {
@@ -68,11 +69,11 @@ pub(crate) fn score_range(
                     m.end_row();
                 }
                 if block.is_full() {
-                    fill(&mut part.scores, &mut slots, block.predict(model));
+                    fill(&mut part.scores, &mut slots, block.predict(model), k);
                 }
             }
             Err((column, reason)) => {
-                part.scores.push(f64::NAN);
+                part.scores.resize(part.scores.len() + k, f64::NAN);
                 part.rejects.push(FrameReject {
                     row,
                     column,
@@ -81,14 +82,16 @@ pub(crate) fn score_range(
             }
         }
     }
-    fill(&mut part.scores, &mut slots, block.predict(model));
+    fill(&mut part.scores, &mut slots, block.predict(model), k);
     part
 }
 
-/// Puts a block's predictions in their rows.
-fn fill(scores: &mut [f64], slots: &mut Vec<usize>, predicted: &[f64]) {
-    for (&slot, &p) in slots.iter().zip(predicted) {
-        scores[slot] = p;
+/// Puts a block's predictions (`k` per record) in their rows.
+fn fill(scores: &mut [f64], slots: &mut Vec<usize>, predicted: &[f64], k: usize) {
+    for (&slot, p) in slots.iter().zip(predicted.chunks_exact(k.max(1))) {
+        if let Some(dst) = scores.get_mut(slot..slot + p.len()) {
+            dst.copy_from_slice(p);
+        }
     }
     slots.clear();
 }

@@ -4,7 +4,9 @@
 //! CSV output has the columns `ID_COLUMN` (when configured), `score` (the
 //! positive-class probability, or the predicted value of a regressor) and
 //! `label` (`1` when the score reaches the package's threshold, `0` below;
-//! empty for a regressor). Rejected rows go to an optional rejects CSV with
+//! empty for a regressor). A multiclass package writes `p_<class>` (one
+//! probability per class, in class order) and `label` (the most probable
+//! class) instead. Rejected rows go to an optional rejects CSV with
 //! the columns `line`, `column`, `reason` followed by the record's own
 //! fields, so a fixed file can be scored again after dropping three columns.
 //!
@@ -33,6 +35,7 @@ use mlops_core::model::{ModelPackage, Task};
 use serde::Serialize;
 
 pub use frame::FrameReject;
+pub(crate) use model::argmax;
 
 use crate::error::{Error, Result};
 use chunk::{ChunkOut, push_field};
@@ -216,8 +219,13 @@ pub struct BatchSummary {
 /// Scores of a [`Frame`], one per row in row order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoredFrame {
-    /// Score of each row; `NaN` for a rejected row.
+    /// Score of each row; `NaN` for a rejected row. For a multiclass
+    /// package, one probability per class for each row, row-major (row `i`
+    /// is `scores[i * k..(i + 1) * k]` with `k = classes.len()`).
     pub scores: Vec<f64>,
+    /// The class labels of a multiclass package, in score order; empty
+    /// otherwise.
+    pub classes: Vec<String>,
     /// The rows that could not be scored, in row order.
     pub rejected: Vec<FrameReject>,
     /// The job's counts and drift report.
@@ -242,12 +250,6 @@ pub struct BatchScorer {
 impl BatchScorer {
     /// A scorer for `package` with `config` (checked here).
     pub fn new(package: &ModelPackage, config: BatchConfig) -> Result<Self> {
-        if let Some(classes) = package.classes() {
-            return Err(Error::MulticlassUnsupported {
-                model: package.meta().name.clone(),
-                classes: classes.len(),
-            });
-        }
         let threshold = match package.meta().task {
             Task::BinaryClassification { .. } => Some(package.threshold()),
             _ => None,
@@ -257,6 +259,12 @@ impl BatchScorer {
             package.model().clone(),
             threshold,
             package.profile().cloned(),
+        )?
+        .with_classes(
+            package
+                .classes()
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
         )?;
         Self::from_model(model, config)
     }
@@ -383,8 +391,15 @@ impl BatchScorer {
             push_field(&mut head, plan.headers[id].as_bytes(), d);
             head.push(d);
         }
-        head.extend_from_slice(b"score");
-        head.push(d);
+        if self.model.classes().is_empty() {
+            head.extend_from_slice(b"score");
+            head.push(d);
+        } else {
+            for class in self.model.classes() {
+                push_field(&mut head, format!("p_{class}").as_bytes(), d);
+                head.push(d);
+            }
+        }
         head.extend_from_slice(b"label\n");
         output.write_all(&head).map_err(write_err("scores"))?;
         if let Some(r) = rejects.as_deref_mut() {
@@ -435,7 +450,7 @@ impl BatchScorer {
             .max(frame.n_rows() / (8 * self.threads()).max(1));
         let parts =
             self.install(|| frame::score_frame(&self.model, frame, self.monitor.as_ref(), step))?;
-        let mut scores = Vec::with_capacity(frame.n_rows());
+        let mut scores = Vec::with_capacity(frame.n_rows() * self.model.n_scores());
         let mut rejected = Vec::new();
         let mut unknown = 0;
         let mut monitor = self.monitor.clone();
@@ -460,6 +475,7 @@ impl BatchScorer {
         let summary = self.finish(totals, monitor, started)?;
         Ok(ScoredFrame {
             scores,
+            classes: self.model.classes().to_vec(),
             rejected,
             summary,
         })

@@ -17,6 +17,9 @@ pub(crate) struct Model {
     threshold: Option<f64>,
     profile: Option<Profile>,
     inputs: Vec<(String, ColumnType)>,
+    /// The class labels of a multiclass model, in output order; empty for
+    /// single-output models.
+    classes: Vec<String>,
 }
 
 impl Model {
@@ -26,12 +29,6 @@ impl Model {
         threshold: Option<f64>,
         profile: Option<Profile>,
     ) -> Result<Self> {
-        if model.n_outputs() != 1 {
-            return Err(Error::MulticlassUnsupported {
-                model: "batch".into(),
-                classes: model.n_outputs(),
-            });
-        }
         if model.n_features() != features.n_outputs() {
             return Err(Error::Core(mlops_core::Error::FeatureCount {
                 expected: model.n_features(),
@@ -49,7 +46,33 @@ impl Model {
             threshold,
             profile,
             inputs,
+            classes: Vec::new(),
         })
+    }
+
+    /// Names the classes of a multiclass model (one per model output);
+    /// a single-output model takes no classes.
+    pub(crate) fn with_classes(mut self, classes: Vec<String>) -> Result<Self> {
+        let k = self.model.n_outputs();
+        if (k > 1 || !classes.is_empty()) && classes.len() != k {
+            return Err(Error::Core(mlops_core::Error::OutputCount {
+                expected: k,
+                found: classes.len(),
+            }));
+        }
+        self.classes = classes;
+        self.threshold = None;
+        Ok(self)
+    }
+
+    /// The class labels of a multiclass model (empty otherwise).
+    pub(crate) fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// Model outputs per record: the number of classes, or 1.
+    pub(crate) fn n_scores(&self) -> usize {
+        self.model.n_outputs()
     }
 
     pub(crate) fn inputs(&self) -> &[(String, ColumnType)] {
@@ -99,9 +122,22 @@ impl Model {
         Ok(unknown)
     }
 
-    /// Predictions for prepared feature rows (row-major).
+    /// Predictions for prepared feature rows (row-major), [`n_scores`]
+    /// values per row (class probabilities in class order for a multiclass
+    /// model).
+    ///
+    /// [`n_scores`]: Self::n_scores
     pub(crate) fn predict_block(&self, rows: &[f64], out: &mut [f64]) {
-        if let Err(e) = self.model.predict_rows(rows, out) {
+        let k = self.n_scores();
+        let result = if k == 1 {
+            self.model.predict_rows(rows, out)
+        } else {
+            let n = self.model.n_features().max(1);
+            rows.chunks_exact(n)
+                .zip(out.chunks_exact_mut(k))
+                .try_for_each(|(row, o)| self.model.predict_proba_into(row, o))
+        };
+        if let Err(e) = result {
             // Unreachable: `prepare` checked every row and `Block` keeps the
             // shape. Scores stay NaN rather than a guess.
             tracing::error!(error = %e, "block prediction failed after prepare");
@@ -109,14 +145,20 @@ impl Model {
         }
     }
 
-    /// `1` when a classifier's score reaches the threshold, `0` below it;
-    /// empty for a regressor.
+    /// The label of one record's scores: `1` when a binary classifier's
+    /// score reaches the threshold, `0` below it, the most probable class of
+    /// a multiclass model (the first on ties), empty for a regressor.
     #[inline]
-    pub(crate) fn label(&self, score: f64) -> &'static str {
-        match self.threshold {
-            Some(t) if score >= t => "1",
-            Some(_) => "0",
-            None => "",
+    pub(crate) fn label(&self, scores: &[f64]) -> &str {
+        if !self.classes.is_empty() {
+            return argmax(scores)
+                .and_then(|i| self.classes.get(i))
+                .map_or("", String::as_str);
+        }
+        match (self.threshold, scores.first()) {
+            (Some(t), Some(&s)) if s >= t => "1",
+            (Some(_), _) => "0",
+            (None, _) => "",
         }
     }
 }
@@ -127,4 +169,16 @@ fn explain(err: mlops_core::Error) -> (Option<String>, String) {
         mlops_core::Error::BadValue { column, reason } => (Some(column), reason),
         other => (None, other.to_string()),
     }
+}
+
+/// Index of the largest value (the first of equal ones); `None` when empty
+/// or all NaN.
+pub(crate) fn argmax(values: &[f64]) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, &v) in values.iter().enumerate() {
+        if best.is_none_or(|(_, b)| v > b) && !v.is_nan() {
+            best = Some((i, v));
+        }
+    }
+    best.map(|(i, _)| i)
 }

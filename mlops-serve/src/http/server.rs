@@ -231,13 +231,36 @@ pub async fn serve(
 
 #[derive(Serialize)]
 struct Predictions {
-    /// Positive-class probabilities, or predicted values.
-    predictions: Vec<f64>,
-    /// `1`/`0` per row for a classifier; absent for a regressor.
+    /// Positive-class probabilities or predicted values, one per row; for a
+    /// multiclass model one array of class probabilities per row (MLflow's
+    /// answer for a `predict_proba` matrix).
+    predictions: Vec<Prediction>,
+    /// `1`/`0` per row for a binary classifier, the predicted class per row
+    /// for a multiclass model; absent for a regressor.
     #[serde(skip_serializing_if = "Option::is_none")]
-    labels: Option<Vec<u8>>,
+    labels: Option<Vec<Label>>,
+    /// The class labels, in the order of each row's probabilities
+    /// (multiclass only).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    classes: Vec<String>,
     /// `NAME/VERSION` of the model that answered.
     model: String,
+}
+
+/// One row's answer.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Prediction {
+    Value(f64),
+    Probabilities(Vec<f64>),
+}
+
+/// One row's label.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Label {
+    Binary(u8),
+    Class(String),
 }
 
 async fn invocations(State(slot): State<ModelSlot>, headers: HeaderMap, body: Bytes) -> Response {
@@ -347,14 +370,22 @@ fn score_rows(
             }
             err
         })?;
-        predictions.push(score.value);
         if let Some(l) = score.label {
-            labels.push(u8::from(l));
+            labels.push(Label::Binary(u8::from(l)));
         }
+        if let Some(c) = score.class {
+            labels.push(Label::Class(c.to_string()));
+        }
+        predictions.push(if score.probabilities.is_empty() {
+            Prediction::Value(score.value)
+        } else {
+            Prediction::Probabilities(score.probabilities)
+        });
     }
     Ok(Predictions {
         labels: (labels.len() == predictions.len() && !predictions.is_empty()).then_some(labels),
         predictions,
+        classes: predictor.classes().iter().map(|c| c.to_string()).collect(),
         model: predictor.id().to_string(),
     })
 }

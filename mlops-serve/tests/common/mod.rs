@@ -184,3 +184,19 @@ pub fn lr_and_rf_versions(
     let v2 = register(&tracker, &registry, &package(t, forest(t, trees), "rf"));
     (tracker, registry, v1, v2)
 }
+
+/// A multinomial logistic regression trained by the `Trainer` on every
+/// Telco row for the 3-class `Contract` target (seed 1), and the frame.
+pub fn contract_package() -> (mlops_core::model::ModelPackage, Frame) {
+    let frame = Frame::read_csv(TELCO).expect("telco csv");
+    let spec = FeatureSpec::infer(&frame, "Contract", None).expect("spec");
+    let tracker = mlops_core::tracking::Tracker::new(std::sync::Arc::new(
+        mlops_core::store::MemoryStore::new(),
+    ));
+    let package = Trainer::new(spec, LearnerConfig::from_name("logreg").expect("lr"))
+        .seed(Seed(1))
+        .train(&tracker, &frame)
+        .expect("train")
+        .package;
+    (package, frame)
+}
