@@ -212,3 +212,52 @@ fn canary_slot_routes_requests_and_reports_both_versions() {
         assert!((g - want).abs() < 1e-12, "row {i}: {g} vs {want}");
     }
 }
+
+/// A multiclass package (Telco's `Contract`) answers `/invocations` with one
+/// probability array per row, the predicted class per row and the class
+/// order, equal to the package's own probabilities.
+#[test]
+fn multiclass_package_answers_probability_arrays() {
+    let (package, frame) = common::contract_package();
+    let expected = package.predict_proba_frame(&frame).expect("proba");
+    let slot = ModelSlot::new();
+    slot.load(Predictor::from_package(&package).expect("predictor"));
+    let server = Server::start(slot);
+    let rows = 0..50;
+    let list: Vec<Json> = rows
+        .clone()
+        .map(|i| {
+            Json::Object(
+                Record::from_frame_row(&frame, i)
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), json_value(v)))
+                    .collect(),
+            )
+        })
+        .collect();
+    let (_, body) = post(&server.base, &json!({ "dataframe_records": list }), None);
+    assert_eq!(
+        body["classes"],
+        json!(["Month-to-month", "One year", "Two year"])
+    );
+    let preds = body["predictions"].as_array().expect("predictions");
+    let labels = body["labels"].as_array().expect("labels");
+    assert_eq!(preds.len(), rows.len());
+    for (i, (p, l)) in preds.iter().zip(labels).enumerate() {
+        let p: Vec<f64> = p
+            .as_array()
+            .expect("array per row")
+            .iter()
+            .map(|v| v.as_f64().expect("number"))
+            .collect();
+        let want = expected.row(i);
+        // serde_json's default float parsing may differ in the last bit.
+        assert_eq!(p.len(), 3);
+        for (a, b) in p.iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-15, "row {i}: {a} vs {b}");
+        }
+        let best = (0..3).fold(0, |b, c| if want[c] > want[b] { c } else { b });
+        assert_eq!(l, &body["classes"][best], "row {i}");
+    }
+    server.shutdown();
+}
