@@ -335,3 +335,206 @@ fn ten_million_rows_score_under_300_mb() {
         .unwrap();
     assert!(kb < 300 * 1024, "peak RSS {kb} kB");
 }
+
+/// Starts `mlops serve` with `args` on a free port; returns the child and
+/// the base URL it announced.
+fn start_server(store: &Path, args: &[&str]) -> (std::process::Child, String) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_mlops"))
+        .args(["--store", store.to_str().unwrap(), "--json", "serve"])
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let hello: Value = serde_json::from_str(&first).unwrap();
+    let base = format!("http://{}", hello["addr"].as_str().unwrap());
+    (server, base)
+}
+
+fn stop_server(mut server: std::process::Child) {
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
+    let status = server.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+/// `mlops serve --canary`: requests split between two registered versions
+/// by correlation id (sticky per id), `/metrics` per version.
+#[test]
+fn serve_runs_a_canary_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let (store, _) = trained_store(dir.path(), &data);
+    json_ok(
+        &store,
+        &[
+            "--json",
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--target",
+            "Churn",
+            "--positive",
+            "Yes",
+            "--model",
+            "tree",
+            "--seed",
+            "3",
+            "--register",
+            "churn",
+            "--drop",
+            "customerID",
+        ],
+    );
+    let (server, base) = start_server(
+        &store,
+        &[
+            "--model",
+            "churn/1",
+            "--canary",
+            "churn/2",
+            "--canary-weight",
+            "0.5",
+        ],
+    );
+    let input = std::fs::read_to_string(&data).unwrap();
+    let csv_head: String = input.lines().take(2).collect::<Vec<_>>().join("\n");
+    let ask = |id: &str| -> String {
+        let resp = ureq::post(&format!("{base}/invocations"))
+            .set("Content-Type", "text/csv")
+            .set("x-correlation-id", id)
+            .send_string(&csv_head)
+            .unwrap();
+        let body: Value = serde_json::from_str(&resp.into_string().unwrap()).unwrap();
+        body["model"].as_str().unwrap().to_owned()
+    };
+    let mut answered = std::collections::BTreeMap::new();
+    for i in 0..60 {
+        let id = format!("cust-{i}");
+        let model = ask(&id);
+        assert_eq!(ask(&id), model, "{id} is sticky");
+        *answered.entry(model).or_insert(0) += 1;
+    }
+    let v1 = answered.get("churn/1").copied().unwrap_or(0);
+    let v2 = answered.get("churn/2").copied().unwrap_or(0);
+    assert_eq!(v1 + v2, 60, "{answered:?}");
+    assert!((15..=45).contains(&v2), "{v2} of 60 at weight 0.5");
+    let metrics = ureq::get(&format!("{base}/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let page = prometheus_parse::Scrape::parse(metrics.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let weight = page
+        .samples
+        .iter()
+        .find(|s| s.metric == "mlops_canary_weight")
+        .expect("canary weight");
+    assert!(matches!(weight.value, prometheus_parse::Value::Gauge(w) if w == 0.5));
+    for version in ["1", "2"] {
+        assert!(
+            page.samples
+                .iter()
+                .any(|s| s.metric == "mlops_predictions_total"
+                    && s.labels.get("version") == Some(version)),
+            "no predictions for version {version}:\n{metrics}"
+        );
+    }
+    stop_server(server);
+
+    // A weight outside [0, 1] is refused before listening.
+    let out = mlops(
+        &store,
+        &[
+            "serve",
+            "--model",
+            "churn/1",
+            "--canary",
+            "churn/2",
+            "--canary-weight",
+            "1.5",
+        ],
+    );
+    assert!(!out.status.success());
+}
+
+/// A multiclass target through the binary: `mlops score` writes one
+/// `p_<class>` column per class and the predicted class, equal to the
+/// package's probabilities.
+#[test]
+fn score_writes_class_probabilities_for_a_multiclass_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let store = dir.path().join("store");
+    json_ok(
+        &store,
+        &[
+            "--json",
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--target",
+            "Contract",
+            "--model",
+            "logreg",
+            "--seed",
+            "3",
+            "--register",
+            "contract",
+            "--drop",
+            "customerID",
+        ],
+    );
+    let s: SharedStore = Arc::new(SledStore::open(&store).unwrap());
+    let package =
+        load_registered(&Registry::new(s.clone()), &Tracker::new(s), "contract/1").unwrap();
+    assert_eq!(package.classes().expect("multiclass").len(), 3);
+    let frame = CsvReader::new()
+        .column_type("TotalCharges", ColumnType::Numeric)
+        .read_path(&data)
+        .unwrap()
+        .frame;
+    let expected = package.predict_proba_frame(&frame).unwrap();
+    let out_path = dir.path().join("classes.csv");
+    let summary = json_ok(
+        &store,
+        &[
+            "--json",
+            "score",
+            "--model",
+            "contract/1",
+            "--input",
+            data.to_str().unwrap(),
+            "--output",
+            out_path.to_str().unwrap(),
+            "--id-col",
+            "customerID",
+        ],
+    );
+    assert_eq!(summary["rejected"], 0);
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("customerID,p_Month-to-month,p_One year,p_Two year,label")
+    );
+    let classes = package.classes().unwrap();
+    let mut n = 0;
+    for (row, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        let p: Vec<f64> = f[1..4].iter().map(|v| v.parse().unwrap()).collect();
+        let want = expected.row(row);
+        for (a, b) in p.iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-12, "row {row}: {a} vs {b}");
+        }
+        let best = (0..3).fold(0, |b, c| if want[c] > want[b] { c } else { b });
+        assert_eq!(f[4], classes[best]);
+        n += 1;
+    }
+    assert_eq!(n, frame.n_rows());
+}

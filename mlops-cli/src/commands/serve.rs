@@ -9,6 +9,7 @@ use clap::Args;
 use mlops_core::registry::Registry;
 use mlops_core::tracking::Tracker;
 use mlops_serve::http::{ModelSlot, ServerConfig, serve};
+use mlops_serve::rollout::Canary;
 use mlops_serve::{ModelHandle, Predictor};
 use serde::Serialize;
 
@@ -31,6 +32,38 @@ pub struct ServeArgs {
     /// How often to check whether the alias moved, in seconds.
     #[arg(long, default_value_t = 5)]
     pub poll_seconds: u64,
+    /// A canary next to `--model`: NAME@ALIAS or NAME/VERSION from the
+    /// registry (or FILE.mlpkg). Each request is scored whole by the side
+    /// its correlation id routes to; `/metrics` shows both versions. Both
+    /// sides are resolved once at start (aliases are not followed).
+    #[arg(long)]
+    pub canary: Option<String>,
+    /// Share of requests routed to the canary, in `[0, 1]`.
+    #[arg(long, default_value_t = 0.1, requires = "canary")]
+    pub canary_weight: f64,
+    /// Salt of the canary's routing hash (the same salt routes the same
+    /// correlation ids to the same side across restarts).
+    #[arg(long, default_value_t = 0, requires = "canary")]
+    pub canary_salt: u64,
+}
+
+/// A package file path rather than a registry reference.
+fn is_file(model: &str) -> bool {
+    model.ends_with(".mlpkg") || std::path::Path::new(model).is_file()
+}
+
+/// Loads `model` once: a package file or a registry reference.
+fn load_once(ctx: &Context, model: &str) -> Result<Predictor> {
+    if is_file(model) {
+        return Ok(Predictor::from_file(model)?);
+    }
+    let store = ctx.open_existing_store()?;
+    let registry = Registry::new(Arc::clone(&store));
+    Ok(Predictor::from_registry(
+        &registry,
+        &Tracker::new(store),
+        model,
+    )?)
 }
 
 #[derive(Serialize)]
@@ -43,7 +76,22 @@ struct Listening<'a> {
 pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
     let slot = ModelSlot::new();
     let mut _poller = None;
-    if args.model.ends_with(".mlpkg") || std::path::Path::new(&args.model).is_file() {
+    if let Some(canary) = &args.canary {
+        let stable = load_once(ctx, &args.model)?;
+        let candidate = load_once(ctx, canary)?;
+        tracing::info!(
+            stable = %stable.id(),
+            canary = %candidate.id(),
+            weight = args.canary_weight,
+            "serving a canary"
+        );
+        slot.canary(Arc::new(Canary::new(
+            stable,
+            candidate,
+            args.canary_weight,
+            args.canary_salt,
+        )?));
+    } else if is_file(&args.model) {
         slot.load(Predictor::from_file(&args.model)?);
     } else {
         let store = ctx.open_existing_store()?;

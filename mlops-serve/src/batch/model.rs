@@ -60,8 +60,10 @@ impl Model {
                 found: classes.len(),
             }));
         }
+        if !classes.is_empty() {
+            self.threshold = None;
+        }
         self.classes = classes;
-        self.threshold = None;
         Ok(self)
     }
 

@@ -64,7 +64,7 @@ impl Shadow {
                 let d = (c.value - answer.value).abs();
                 s.abs_diff_sum += d;
                 s.max_abs_diff = s.max_abs_diff.max(d);
-                s.label_agreements += u64::from(c.label == answer.label);
+                s.label_agreements += u64::from(c.label == answer.label && c.class == answer.class);
             }
             Err(e) => {
                 s.challenger_errors += 1;
