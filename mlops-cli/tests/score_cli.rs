@@ -447,6 +447,44 @@ fn serve_runs_a_canary_from_the_command_line() {
     }
     stop_server(server);
 
+    // --shadow: version 1 answers every request, version 2 scores each too.
+    let (server, base) = start_server(&store, &["--model", "churn/1", "--shadow", "churn/2"]);
+    for i in 0..10 {
+        let resp = ureq::post(&format!("{base}/invocations"))
+            .set("Content-Type", "text/csv")
+            .set("x-correlation-id", &format!("cust-{i}"))
+            .send_string(&csv_head)
+            .unwrap();
+        let body: Value = serde_json::from_str(&resp.into_string().unwrap()).unwrap();
+        assert_eq!(body["model"], "churn/1");
+    }
+    let metrics = ureq::get(&format!("{base}/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let page = prometheus_parse::Scrape::parse(metrics.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let compared = page
+        .samples
+        .iter()
+        .find(|s| s.metric == "mlops_shadow_compared_total")
+        .expect("shadow comparisons");
+    assert!(matches!(compared.value, prometheus_parse::Value::Counter(n) if n == 10.0));
+    for version in ["1", "2"] {
+        let n = page
+            .samples
+            .iter()
+            .find(|s| {
+                s.metric == "mlops_predictions_total" && s.labels.get("version") == Some(version)
+            })
+            .map(|s| s.value.clone());
+        assert!(
+            matches!(n, Some(prometheus_parse::Value::Counter(n)) if n == 10.0),
+            "version {version}: {n:?}\n{metrics}"
+        );
+    }
+    stop_server(server);
+
     // A weight outside [0, 1] is refused before listening.
     let out = mlops(
         &store,

@@ -9,7 +9,7 @@ use clap::Args;
 use mlops_core::registry::Registry;
 use mlops_core::tracking::Tracker;
 use mlops_serve::http::{ModelSlot, ServerConfig, serve};
-use mlops_serve::rollout::Canary;
+use mlops_serve::rollout::{Canary, Shadow};
 use mlops_serve::{ModelHandle, Predictor};
 use serde::Serialize;
 
@@ -45,6 +45,11 @@ pub struct ServeArgs {
     /// correlation ids to the same side across restarts).
     #[arg(long, default_value_t = 0, requires = "canary")]
     pub canary_salt: u64,
+    /// A shadow challenger of `--model` (NAME@ALIAS, NAME/VERSION or
+    /// FILE.mlpkg): it scores every request too, only `--model` answers;
+    /// `/metrics` shows both versions and their agreement. Resolved once.
+    #[arg(long, conflicts_with = "canary")]
+    pub shadow: Option<String>,
 }
 
 /// A package file path rather than a registry reference.
@@ -91,6 +96,11 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
             args.canary_weight,
             args.canary_salt,
         )?));
+    } else if let Some(challenger) = &args.shadow {
+        let primary = load_once(ctx, &args.model)?;
+        let challenger = load_once(ctx, challenger)?;
+        tracing::info!(primary = %primary.id(), challenger = %challenger.id(), "serving a shadow");
+        slot.shadow(Arc::new(Shadow::new(primary, challenger)));
     } else if is_file(&args.model) {
         slot.load(Predictor::from_file(&args.model)?);
     } else {

@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use super::errors::ApiError;
 use super::protocol::{self, Rows};
-use crate::rollout::Canary;
-use crate::{CorrelationId, ModelHandle, Predictor, Record};
+use crate::rollout::{Canary, Shadow};
+use crate::{CorrelationId, ModelHandle, Predictor, Record, Score};
 
 /// Default request body limit: 16 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
@@ -40,6 +40,33 @@ enum Source {
     Handle(ModelHandle),
     /// A stable model and a canary sharing the traffic.
     Canary(Arc<Canary>),
+    /// A primary answering every request, a challenger scoring it too.
+    Shadow(Arc<Shadow>),
+}
+
+/// What scores one request: a predictor, or a shadow pair whose primary
+/// answers.
+#[derive(Debug, Clone)]
+enum Route {
+    Predictor(Arc<Predictor>),
+    Shadow(Arc<Shadow>),
+}
+
+impl Route {
+    /// The answering model (signature, classes, id).
+    fn predictor(&self) -> &Predictor {
+        match self {
+            Route::Predictor(p) => p,
+            Route::Shadow(s) => s.primary(),
+        }
+    }
+
+    fn predict_with(&self, record: &Record<'_>, id: CorrelationId) -> crate::Result<Score> {
+        match self {
+            Route::Predictor(p) => p.predict_with(record, id),
+            Route::Shadow(s) => s.predict(record, id),
+        }
+    }
 }
 
 impl Source {
@@ -49,14 +76,16 @@ impl Source {
             Source::Predictor(p) => Arc::clone(p),
             Source::Handle(h) => h.current(),
             Source::Canary(c) => Arc::new(c.stable().clone()),
+            Source::Shadow(s) => Arc::new(s.primary().clone()),
         }
     }
 
     /// The model answering a request with correlation id `id`.
-    fn route(&self, id: &CorrelationId) -> Arc<Predictor> {
+    fn route(&self, id: &CorrelationId) -> Route {
         match self {
-            Source::Canary(c) => Arc::new(c.pick(&id.to_string()).1.clone()),
-            _ => self.current(),
+            Source::Canary(c) => Route::Predictor(Arc::new(c.pick(&id.to_string()).1.clone())),
+            Source::Shadow(s) => Route::Shadow(Arc::clone(s)),
+            _ => Route::Predictor(self.current()),
         }
     }
 }
@@ -97,6 +126,15 @@ impl ModelSlot {
         self.inner.store(Some(Arc::new(Source::Canary(canary))));
     }
 
+    /// Serves `shadow` from now on: its primary answers every request, the
+    /// challenger scores each one too (compared, never returned). `/metrics`
+    /// shows both monitors plus `mlops_shadow_compared_total`,
+    /// `mlops_shadow_challenger_errors_total`, `mlops_shadow_agreement` and
+    /// `mlops_shadow_mean_abs_diff`.
+    pub fn shadow(&self, shadow: Arc<Shadow>) {
+        self.inner.store(Some(Arc::new(Source::Shadow(shadow))));
+    }
+
     /// Stops serving (requests get 503).
     pub fn unload(&self) {
         self.inner.store(None);
@@ -107,7 +145,7 @@ impl ModelSlot {
         self.inner.load().as_deref().map(Source::current)
     }
 
-    fn route(&self, id: &CorrelationId) -> Option<Arc<Predictor>> {
+    fn route(&self, id: &CorrelationId) -> Option<Route> {
         self.inner.load().as_deref().map(|s| s.route(id))
     }
 
@@ -120,8 +158,52 @@ impl ModelSlot {
                 page.render()
             }
             Source::Canary(c) => canary_metrics(c),
+            Source::Shadow(s) => shadow_metrics(s),
         })
     }
+}
+
+/// Both monitors and the shadow comparison.
+fn shadow_metrics(s: &Shadow) -> String {
+    let mut page = crate::monitor::PrometheusText::new();
+    page.monitor(&s.primary().monitor().snapshot())
+        .monitor(&s.candidate().monitor().snapshot());
+    let stats = s.stats();
+    let name = s.candidate().id().name.to_string();
+    let version = s
+        .candidate()
+        .id()
+        .version
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    let labels = [("model", name.as_str()), ("version", version.as_str())];
+    page.counter(
+        "mlops_shadow_compared_total",
+        "Requests the shadow challenger scored next to the primary.",
+        &labels,
+        stats.compared,
+    );
+    page.counter(
+        "mlops_shadow_challenger_errors_total",
+        "Requests the shadow challenger failed on.",
+        &labels,
+        stats.challenger_errors,
+    );
+    if stats.compared > 0 {
+        page.gauge(
+            "mlops_shadow_agreement",
+            "Share of compared requests where challenger and primary labels agree.",
+            &labels,
+            stats.agreement_rate(),
+        );
+        page.gauge(
+            "mlops_shadow_mean_abs_diff",
+            "Mean absolute difference of challenger and primary scores.",
+            &labels,
+            stats.mean_abs_diff(),
+        );
+    }
+    page.render()
 }
 
 /// Both sides' monitors, the canary weight and the requests routed per arm.
@@ -283,7 +365,7 @@ async fn invocations(State(slot): State<ModelSlot>, headers: HeaderMap, body: By
 }
 
 async fn score_request(
-    predictor: Arc<Predictor>,
+    predictor: Route,
     headers: &HeaderMap,
     body: Bytes,
     id: CorrelationId,
@@ -307,12 +389,7 @@ async fn score_request(
     }
 }
 
-fn score_body(
-    predictor: &Predictor,
-    content_type: &str,
-    body: &[u8],
-    id: &CorrelationId,
-) -> Response {
+fn score_body(predictor: &Route, content_type: &str, body: &[u8], id: &CorrelationId) -> Response {
     let mime = content_type
         .split(';')
         .next()
@@ -321,7 +398,7 @@ fn score_body(
         .to_ascii_lowercase();
     let result = match mime.as_str() {
         "application/json" | "" => match serde_json::from_slice::<serde_json::Value>(body) {
-            Ok(json) => match protocol::from_json(&json, predictor.signature()) {
+            Ok(json) => match protocol::from_json(&json, predictor.predictor().signature()) {
                 Ok(rows) => score_rows(predictor, &rows, id),
                 Err(e) => Err(ApiError::bad_request(e.0)),
             },
@@ -329,7 +406,7 @@ fn score_body(
         },
         "text/csv" | "application/csv" => match protocol::read_csv(body) {
             Ok((header, records)) => {
-                match protocol::from_csv(&records, &header, predictor.signature()) {
+                match protocol::from_csv(&records, &header, predictor.predictor().signature()) {
                     Ok(rows) => score_rows(predictor, &rows, id),
                     Err(e) => Err(ApiError::bad_request(e.0)),
                 }
@@ -344,11 +421,7 @@ fn score_body(
     }
 }
 
-fn score_rows(
-    predictor: &Predictor,
-    rows: &Rows<'_>,
-    id: &CorrelationId,
-) -> Result<Predictions, ApiError> {
+fn score_rows(route: &Route, rows: &Rows<'_>, id: &CorrelationId) -> Result<Predictions, ApiError> {
     let mut predictions = Vec::with_capacity(rows.rows.len());
     let mut labels = Vec::with_capacity(rows.rows.len());
     for (i, row) in rows.rows.iter().enumerate() {
@@ -363,7 +436,7 @@ fn score_rows(
         } else {
             CorrelationId::from(format!("{id}/{i}"))
         };
-        let score = predictor.predict_with(&record, row_id).map_err(|e| {
+        let score = route.predict_with(&record, row_id).map_err(|e| {
             let mut err = ApiError::from_scoring(&e);
             if rows.rows.len() > 1 {
                 err = err.with_row(i);
@@ -385,8 +458,13 @@ fn score_rows(
     Ok(Predictions {
         labels: (labels.len() == predictions.len() && !predictions.is_empty()).then_some(labels),
         predictions,
-        classes: predictor.classes().iter().map(|c| c.to_string()).collect(),
-        model: predictor.id().to_string(),
+        classes: route
+            .predictor()
+            .classes()
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+        model: route.predictor().id().to_string(),
     })
 }
 
