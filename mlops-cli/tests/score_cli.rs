@@ -110,27 +110,10 @@ fn score_writes_ids_scores_labels_in_order_and_serve_answers_the_same() {
     assert_eq!(n, expected.len());
 
     // The same model over HTTP, from the registry, on a free port.
-    let mut server = Command::new(env!("CARGO_BIN_EXE_mlops"))
-        .args([
-            "--store",
-            store.to_str().unwrap(),
-            "--json",
-            "serve",
-            "--model",
-            "churn/1",
-        ])
-        .args(["--addr", "127.0.0.1:0", "--max-body-bytes", "200000"])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let hello: Value = serde_json::from_str(&first).unwrap();
-    let base = format!("http://{}", hello["addr"].as_str().unwrap());
+    let (server, base) = start_server(
+        &store,
+        &["--model", "churn/1", "--max-body-bytes", "200000"],
+    );
     let csv_head: String = input.lines().take(4).collect::<Vec<_>>().join("\n");
     let resp = ureq::post(&format!("{base}/invocations"))
         .set("Content-Type", "text/csv")
@@ -167,7 +150,7 @@ fn score_writes_ids_scores_labels_in_order_and_serve_answers_the_same() {
     // Over the size limit: 413, answered from the declared length before
     // any of the body is read (a client that kept uploading would race the
     // server closing the connection).
-    let addr = hello["addr"].as_str().unwrap();
+    let addr = base.trim_start_matches("http://");
     let mut tcp = std::net::TcpStream::connect(addr).unwrap();
     tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
@@ -194,9 +177,7 @@ fn score_writes_ids_scores_labels_in_order_and_serve_answers_the_same() {
         .unwrap();
     assert!(metrics.contains("# TYPE"), "{metrics}");
     // SIGTERM: graceful shutdown, exit 0.
-    let _ = Command::new("kill").arg(server.id().to_string()).status();
-    let status = server.wait().unwrap();
-    assert!(status.success(), "{status:?}");
+    stop_server(server);
 }
 
 #[test]
@@ -357,6 +338,7 @@ fn start_server(store: &Path, args: &[&str]) -> (std::process::Child, String) {
     (server, base)
 }
 
+/// SIGTERM, then checks the server shut down gracefully (exit 0).
 fn stop_server(mut server: std::process::Child) {
     let _ = Command::new("kill").arg(server.id().to_string()).status();
     let status = server.wait().unwrap();
