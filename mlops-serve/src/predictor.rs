@@ -18,6 +18,8 @@ use mlops_core::tracking::Tracker;
 use crate::error::{Error, Result};
 use crate::monitor::{Monitor, MonitorOptions, PredictionLog};
 
+mod frame_drift;
+
 /// Records of up to this many columns are put in signature order on the
 /// stack; wider ones allocate one buffer.
 const STACK_COLUMNS: usize = 64;
@@ -256,6 +258,8 @@ pub(crate) struct Inner {
     threshold: f64,
     task: Task,
     pub(crate) monitor: Monitor,
+    /// The reference (training) profile, for per-frame drift reports.
+    profile: Option<Profile>,
 }
 
 /// A loaded model: scores one record or a frame through its fitted features,
@@ -423,6 +427,7 @@ impl PredictorBuilder {
                 threshold: self.threshold,
                 task: self.task,
                 monitor,
+                profile: self.profile,
             }),
             log: None,
         })
