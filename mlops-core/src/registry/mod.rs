@@ -40,6 +40,21 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Two digests
+//!
+//! Two digests describe one model package, and they are not the same hash:
+//!
+//! - the **artifact digest** (`ModelVersion::artifact_digest`,
+//!   `TrainOutcome::artifact_digest`, `ArtifactRef::digest`): BLAKE3 of the
+//!   package bytes as stored in the run, provenance (training time, run id)
+//!   included, so it differs for every training run. This is what a version
+//!   points at and what registration checks.
+//! - the **package digest** (`ModelVersion::package_digest`,
+//!   [`ModelPackage::digest`](crate::model::ModelPackage::digest), the run's
+//!   `package_digest` param, printed by the examples): BLAKE3 of the payload
+//!   only, so the same seed and data give the same package digest on any
+//!   machine. Registration uses it to report duplicates.
+//!
 //! # Key layout
 //!
 //! Model, alias and tag names never contain a `0x00` byte (see

@@ -1,18 +1,5 @@
 //! Model versions: numbered 1, 2, 3... per model, each pointing at a run and
 //! an artifact digest.
-//!
-//! Two digests describe one model package, and they are not the same hash:
-//!
-//! - the **artifact digest** (`ModelVersion::artifact_digest`,
-//!   `TrainOutcome::artifact_digest`, `ArtifactRef::digest`): BLAKE3 of the
-//!   package bytes as stored in the run, provenance (training time, run id)
-//!   included, so it differs for every training run. This is what a version
-//!   points at and what registration checks.
-//! - the **package digest** (`ModelVersion::package_digest`,
-//!   [`ModelPackage::digest`](crate::model::ModelPackage::digest), the run's
-//!   `package_digest` param, printed by the examples): BLAKE3 of the payload
-//!   only, so the same seed and data give the same package digest on any
-//!   machine. Registration uses it to report duplicates.
 
 use std::collections::BTreeMap;
 
@@ -117,7 +104,9 @@ pub struct ModelVersion {
     /// The run that produced it.
     pub run_id: String,
     /// The artifact digest: BLAKE3 of the stored package bytes (lower-case
-    /// hex), one of the run's artifacts (see the [module docs](self)).
+    /// hex), one of the run's artifacts; not the package digest (see the
+    /// [registry docs](crate::registry#two-digests) and
+    /// [`package_digest`](Self::package_digest)).
     pub artifact_digest: String,
     /// The package digest ([`ModelPackage::digest`](crate::model::ModelPackage::digest),
     /// payload only) when the artifact is a model package; `None` for
