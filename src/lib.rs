@@ -81,8 +81,8 @@ pub mod prelude {
     pub use mlops_core::model::{InferenceModel, ModelPackage, load_registered};
     pub use mlops_core::registry::{NewVersion, PromotionGate, Registry};
     pub use mlops_core::seed::Seed;
-    pub use mlops_core::synth::ChurnSynth;
     pub use mlops_core::store::{MemoryStore, SharedStore, SledStore, Store};
+    pub use mlops_core::synth::ChurnSynth;
     pub use mlops_core::tracking::{DatasetInput, Environment, RunOptions, SearchQuery, Tracker};
     pub use mlops_serve::prelude::*;
     pub use mlops_serve::{BatchConfig, BatchScorer, FrameScores};

@@ -658,6 +658,10 @@ impl Predictor {
             let e = Error::MissingColumn {
                 model: self.inner.id.to_string(),
                 column: sig[i].name.clone(),
+                others: (i + 1..sig.len())
+                    .filter(|&j| !filled[j])
+                    .map(|j| sig[j].name.clone())
+                    .collect(),
             };
             return Err(self.fail(e, start));
         }
@@ -813,10 +817,23 @@ impl Predictor {
     }
 
     fn check_frame(&self, frame: &Frame) -> Result<()> {
-        for f in &self.inner.signature {
+        let sig = &self.inner.signature;
+        let mut missing = sig
+            .iter()
+            .filter(|f| frame.position(&f.name).is_none())
+            .map(|f| f.name.clone());
+        if let Some(column) = missing.next() {
+            return Err(Error::MissingColumn {
+                model: self.inner.id.to_string(),
+                column,
+                others: missing.collect(),
+            });
+        }
+        for f in sig {
             let col = frame.column(&f.name).map_err(|_| Error::MissingColumn {
                 model: self.inner.id.to_string(),
                 column: f.name.clone(),
+                others: Vec::new(),
             })?;
             if col.column_type() != f.column_type {
                 return Err(self.wrong_type(f, col.column_type().name()));
