@@ -25,10 +25,52 @@
 //! ```
 #![warn(missing_docs)]
 
-pub use mlops_core as core;
-pub use mlops_core::{Error, Result};
-pub use mlops_serve as serve;
-pub use mlops_train as train;
+/// `mlops-core`: frames, features, seeds, store, tracking, registry, drift,
+/// models and packages. Its error type is [`core::Error`].
+pub mod core {
+    #[doc(inline)]
+    pub use mlops_core::*;
+}
+
+/// `mlops-train`: learners, splits, metrics, the `Trainer` and search. Its
+/// error type is [`train::Error`].
+pub mod train {
+    #[doc(inline)]
+    pub use mlops_train::*;
+}
+
+/// `mlops-serve`: the `Predictor`, `ModelHandle`, monitoring, rollouts and
+/// batch scoring. Its error type is [`serve::Error`].
+pub mod serve {
+    #[doc(inline)]
+    pub use mlops_serve::*;
+}
+
+/// The one error type of the facade: any member crate's error, with its
+/// message and [`source`](std::error::Error::source) chain unchanged
+/// (`Display` and `source()` are those of the wrapped error).
+///
+/// `?` converts [`core::Error`], [`train::Error`] and [`serve::Error`] into
+/// it, so `fn main() -> mlops::Result<()>` can call `Frame::read_csv`,
+/// `Trainer::train`, `Registry::*` and `Predictor::*` alike. Match on the
+/// variant to get the member crate's typed error back.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// From `mlops-core` (data, features, store, tracking, registry, drift,
+    /// packages).
+    #[error(transparent)]
+    Core(#[from] core::Error),
+    /// From `mlops-train` (learners, the `Trainer`, search).
+    #[error(transparent)]
+    Train(#[from] train::Error),
+    /// From `mlops-serve` (predictor input, batch scoring, handles).
+    #[error(transparent)]
+    Serve(#[from] serve::Error),
+}
+
+/// `Result` with the facade's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The everyday API in one `use mlops::prelude::*;`.
 pub mod prelude {
@@ -39,9 +81,11 @@ pub mod prelude {
     pub use mlops_core::model::{InferenceModel, ModelPackage, load_registered};
     pub use mlops_core::registry::{NewVersion, PromotionGate, Registry};
     pub use mlops_core::seed::Seed;
-    pub use mlops_core::store::{SharedStore, SledStore, Store};
-    pub use mlops_core::tracking::{DatasetInput, Environment, RunOptions, Tracker};
+    pub use mlops_core::store::{MemoryStore, SharedStore, SledStore, Store};
+    pub use mlops_core::synth::ChurnSynth;
+    pub use mlops_core::tracking::{DatasetInput, Environment, RunOptions, SearchQuery, Tracker};
     pub use mlops_serve::prelude::*;
+    pub use mlops_serve::{BatchConfig, BatchScorer, FrameScores};
     pub use mlops_train::metrics::BinaryMetrics;
     pub use mlops_train::prelude::{
         FittedModel, ForestEngine, ForestParams, Learner, LogisticParams, TreeParams,

@@ -228,7 +228,7 @@ fn churn_lifecycle_through_the_facade() -> TestResult {
         .filter(|(n, _)| *n != "tenure")
         .fold(Record::new(), |r, (n, v)| r.set(n, v));
     match predictor.predict(&without) {
-        Err(mlops::serve::Error::MissingColumn { model, column }) => {
+        Err(mlops::serve::Error::MissingColumn { model, column, .. }) => {
             assert_eq!(model, format!("churn/{champion}"));
             assert_eq!(column, "tenure");
         }

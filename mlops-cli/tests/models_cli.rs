@@ -11,47 +11,38 @@ use std::sync::Arc;
 use harness::{assert_error, mlops_in, ok_json, ok_text};
 use mlops_core::registry::{NewVersion, Registry};
 use mlops_core::store::SledStore;
+use mlops_core::tracking::{RunOptions, Tracker};
 use serde_json::Value;
 
-/// A store with model `churn` (three versions, each from a run recorded by
-/// `mlops runs create`) and an empty model `fraud`. Returns the run ids.
+/// A store with model `churn` (three versions, each from a run with one
+/// artifact) and an empty model `fraud`. Returns the run ids.
 fn seeded_store() -> (tempfile::TempDir, PathBuf, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let runs: Vec<String> = ["0.80", "0.84", "0.83"]
-        .iter()
-        .map(|auc| {
-            let metric = format!("roc_auc={auc}");
-            ok_text(
-                &store,
-                &[
-                    "runs",
-                    "create",
-                    "--experiment",
-                    "churn",
-                    "--metric",
-                    &metric,
-                ],
-            )
-            .trim()
-            .to_owned()
-        })
-        .collect();
-    // The CLI has no command to register a version (that is `mlops train
-    // --register`); the library does it, then closes the store.
-    let registry = Registry::new(Arc::new(SledStore::open(&store).unwrap()));
+    // Runs with a package-like artifact each, recorded through the library
+    // (registration checks that the run and the digest exist), then
+    // registered; the store is closed before the binary runs.
+    let shared: mlops_core::store::SharedStore = Arc::new(SledStore::open(&store).unwrap());
+    let tracker = Tracker::new(shared.clone());
+    let exp = tracker.experiment("churn").unwrap();
+    let registry = Registry::new(shared);
     registry
         .create_model("churn", "monthly churn classifier")
         .unwrap();
     registry.set_model_tag("churn", "team", "growth").unwrap();
-    for (i, run) in runs.iter().enumerate() {
-        let auc = [0.80, 0.84, 0.83][i];
-        registry
-            .register_version(
-                "churn",
-                NewVersion::new(run, format!("{:064x}", i + 1)).metric("roc_auc", auc),
-            )
+    let mut runs = Vec::new();
+    for (i, auc) in [0.80, 0.84, 0.83].into_iter().enumerate() {
+        let run = tracker.start_run(&exp, RunOptions::default()).unwrap();
+        run.log_metric("roc_auc", auc, 0).unwrap();
+        let digest = run
+            .log_artifact("model.bin", format!("model {i}").as_bytes())
             .unwrap();
+        let id = run.id().to_owned();
+        run.finish().unwrap();
+        registry
+            .register_version("churn", NewVersion::new(&id, digest).metric("roc_auc", auc))
+            .unwrap();
+        runs.push(id);
     }
     registry.create_model("fraud", "").unwrap();
     (dir, store, runs)
@@ -201,7 +192,8 @@ fn show_one_version_and_list() {
     assert_eq!(v["model"], "churn");
     assert_eq!(v["version"], 2);
     assert_eq!(v["run_id"], runs[1].as_str());
-    assert_eq!(v["artifact_digest"], format!("{:064x}", 2));
+    let digest = v["artifact_digest"].as_str().unwrap();
+    assert!(digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(v["aliases"], serde_json::json!(["challenger", "champion"]));
     let v = ok_json(&store, &["models", "show", "churn/3"]);
     assert_eq!(v["run_id"], runs[2].as_str());

@@ -15,6 +15,7 @@ use mlops_core::model::{ModelPackage, load_registered};
 use mlops_core::registry::Registry;
 use mlops_core::store::{SharedStore, SledStore};
 use mlops_core::tracking::Tracker;
+use serde_json::Value;
 
 /// Every fifth Telco line (about 1,400 rows) written to `dir`.
 fn telco_subsample(dir: &Path) -> PathBuf {
@@ -99,6 +100,56 @@ fn train_registers_and_exports() {
     assert_eq!(second["registered"]["version"], 2);
     let other = train("8");
     assert_ne!(other["package_digest"], first["package_digest"]);
+
+    // `models register` takes a run id alone; the same package again is a
+    // new version that says which one it duplicates.
+    let register = |run: &Value| {
+        json_ok(
+            &store,
+            &[
+                "--json",
+                "models",
+                "register",
+                "churn-copy",
+                "--run",
+                run.as_str().unwrap(),
+            ],
+        )
+    };
+    let copy = register(&first["run_id"]);
+    assert_eq!(
+        (copy["model"].as_str(), copy["version"].as_u64()),
+        (Some("churn-copy"), Some(1))
+    );
+    assert_eq!(copy["package_digest"], first["package_digest"]);
+    assert_eq!(copy["duplicate_of"], Value::Null);
+    assert_eq!(copy["tags"]["learner"], "rf");
+    assert_eq!(copy["metrics"]["roc_auc"], first["metrics"]["roc_auc"]);
+    let again = register(&second["run_id"]);
+    assert_eq!(
+        (again["version"].as_u64(), again["duplicate_of"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let text = harness::ok_text(
+        &store,
+        &[
+            "models",
+            "register",
+            "churn-copy",
+            "--run",
+            other["run_id"].as_str().unwrap(),
+        ],
+    );
+    assert!(text.starts_with("model churn-copy version 3\n"), "{text}");
+    assert!(text.contains("package digest  "), "{text}");
+    assert_one_line_error(
+        &mlops(
+            &store,
+            &["models", "register", "churn-copy", "--run", "0badc0de"],
+        ),
+        1,
+        &["churn-copy", "run 0badc0de does not exist", "register_run"],
+    );
 
     // The run holds what the CLI said; point an alias for the export.
     {

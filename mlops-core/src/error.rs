@@ -466,6 +466,24 @@ pub enum Error {
         name: String,
     },
 
+    /// A model version to register points at a run the tracking store does
+    /// not hold, or at a digest that is not one of that run's artifacts.
+    /// Registration checks this before writing, so a wrong version never
+    /// reaches `load_registered`.
+    #[error(
+        "cannot register a version of model `{model}`: {problem}; the version needs the run id (`TrainOutcome::run_id`) and the artifact digest of its model package (`TrainOutcome::artifact_digest`, the BLAKE3 digest of the stored `model.mlpkg` bytes that `mlops runs show` lists), or use `Registry::register_run` with the run id alone"
+    )]
+    RegistrationRejected {
+        /// The model.
+        model: String,
+        /// The run id given.
+        run_id: String,
+        /// The digest given.
+        digest: String,
+        /// What does not match (names the run and the digest).
+        problem: String,
+    },
+
     /// A search page token is malformed or belongs to a different query.
     #[error("invalid page token `{token}`: {reason}")]
     InvalidPageToken {

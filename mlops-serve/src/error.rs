@@ -14,12 +14,15 @@ pub enum Error {
     // --- predictor: input of one request ---
     /// A column of the model's input signature is absent from the record or
     /// frame.
-    #[error("model {model}: input column `{column}` is missing")]
+    #[error("model {model}: {}", missing_text(column, others))]
     MissingColumn {
         /// The model (`NAME/VERSION`).
         model: String,
-        /// The absent column.
+        /// The first absent column (signature order).
         column: String,
+        /// Every other absent column, in signature order: one error names
+        /// them all.
+        others: Vec<String>,
     },
 
     /// A value has the wrong type for its column (text for a numeric column,
@@ -196,3 +199,18 @@ impl Error {
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn missing_text(column: &str, others: &[String]) -> String {
+    if others.is_empty() {
+        return format!("input column `{column}` is missing");
+    }
+    let all: Vec<String> = std::iter::once(column)
+        .chain(others.iter().map(String::as_str))
+        .map(|c| format!("`{c}`"))
+        .collect();
+    format!(
+        "{} input columns are missing: {}",
+        all.len(),
+        all.join(", ")
+    )
+}

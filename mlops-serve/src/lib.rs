@@ -12,7 +12,7 @@
 //!   blue-green, promoted and rolled back through registry aliases.
 //! - [`batch`]: [`BatchScorer`] streams CSV or scores a `Frame` in
 //!   parallel chunks, in input order, with rejects and a drift report.
-//! - [`http`] (feature `http`): the MLflow-compatible scoring server.
+//! - `http` (feature `http`, `mlops_serve::http`): the MLflow-compatible scoring server.
 //!
 //! Depends on `mlops-core` only: a service that scores links no learning
 //! library.

@@ -18,6 +18,8 @@ use mlops_core::tracking::Tracker;
 use crate::error::{Error, Result};
 use crate::monitor::{Monitor, MonitorOptions, PredictionLog};
 
+mod frame_drift;
+
 /// Records of up to this many columns are put in signature order on the
 /// stack; wider ones allocate one buffer.
 const STACK_COLUMNS: usize = 64;
@@ -273,6 +275,8 @@ pub(crate) struct Inner {
     /// The classes of a multiclass model, in output order; empty otherwise.
     classes: Arc<[Arc<str>]>,
     pub(crate) monitor: Monitor,
+    /// The reference (training) profile, for per-frame drift reports.
+    profile: Option<Profile>,
 }
 
 /// A loaded model: scores one record or a frame through its fitted features,
@@ -450,6 +454,7 @@ impl PredictorBuilder {
                 task: self.task,
                 classes,
                 monitor,
+                profile: self.profile,
             }),
             log: None,
         })
@@ -686,6 +691,10 @@ impl Predictor {
             let e = Error::MissingColumn {
                 model: self.inner.id.to_string(),
                 column: sig[i].name.clone(),
+                others: (i + 1..sig.len())
+                    .filter(|&j| !filled[j])
+                    .map(|j| sig[j].name.clone())
+                    .collect(),
             };
             return Err(self.fail(e, start));
         }
@@ -870,10 +879,23 @@ impl Predictor {
     }
 
     fn check_frame(&self, frame: &Frame) -> Result<()> {
-        for f in &self.inner.signature {
+        let sig = &self.inner.signature;
+        let mut missing = sig
+            .iter()
+            .filter(|f| frame.position(&f.name).is_none())
+            .map(|f| f.name.clone());
+        if let Some(column) = missing.next() {
+            return Err(Error::MissingColumn {
+                model: self.inner.id.to_string(),
+                column,
+                others: missing.collect(),
+            });
+        }
+        for f in sig {
             let col = frame.column(&f.name).map_err(|_| Error::MissingColumn {
                 model: self.inner.id.to_string(),
                 column: f.name.clone(),
+                others: Vec::new(),
             })?;
             if col.column_type() != f.column_type {
                 return Err(self.wrong_type(f, col.column_type().name()));

@@ -108,10 +108,27 @@ fn typed_errors_and_unknown_categories() {
         .filter(|(n, _)| *n != "tenure")
         .collect();
     match p.predict(&missing) {
-        Err(Error::MissingColumn { model, column }) => {
+        Err(Error::MissingColumn {
+            model,
+            column,
+            others,
+        }) => {
             assert_eq!((model.as_str(), column.as_str()), ("churn/1", "tenure"));
+            assert!(others.is_empty());
         }
         other => panic!("expected MissingColumn, got {other:?}"),
+    }
+    // Several columns missing: one error names every one of them.
+    let gone = ["tenure", "Contract", "MonthlyCharges"];
+    let few: Record<'_> = base_record()
+        .iter()
+        .filter(|(n, _)| !gone.contains(n))
+        .collect();
+    let err = p.predict(&few).expect_err("three missing");
+    let text = err.to_string();
+    assert!(text.contains("3 input columns are missing"), "{text}");
+    for column in gone {
+        assert!(text.contains(&format!("`{column}`")), "{column} in {text}");
     }
     match p.predict(&base_record().text("tenure", "twelve")) {
         Err(Error::WrongType {
@@ -165,7 +182,7 @@ fn typed_errors_and_unknown_categories() {
 
     let snap = p.monitor().snapshot();
     assert_eq!(snap.predictions, 3);
-    assert_eq!(snap.errors["missing_column"], 1);
+    assert_eq!(snap.errors["missing_column"], 2);
     assert_eq!(snap.errors["wrong_type"], 2);
     assert_eq!(snap.errors["non_finite"], 2);
     assert_eq!(snap.errors["arity"], 1);

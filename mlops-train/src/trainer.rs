@@ -40,7 +40,7 @@ use crate::{Error, Result};
 use mlops_core::report::{CalibrationPoint, EVALUATION_ARTIFACT, Evaluation};
 
 /// Artifact name of the package in the training run.
-pub const PACKAGE_ARTIFACT: &str = "model.mlpkg";
+pub const PACKAGE_ARTIFACT: &str = mlops_core::model::PACKAGE_ARTIFACT;
 /// Artifact name of the feature spec (JSON) in the training run.
 pub const SPEC_ARTIFACT: &str = "feature_spec.json";
 /// Run artifact of a multiclass run: classes and the test confusion matrix

@@ -25,6 +25,9 @@ pub enum ModelsCommand {
     Alias(AliasArgs),
     /// Move an alias back to its previous target.
     Rollback(RollbackArgs),
+    /// Register a training run's model package as the next version of NAME
+    /// (creates the model if needed; checks the package first).
+    Register(RegisterArgs),
     /// Write the package of `NAME@ALIAS` or `NAME/VERSION` to a file.
     Export(super::export::ExportArgs),
 }
@@ -48,6 +51,16 @@ pub struct AliasArgs {
     /// Why, for the audit log.
     #[arg(long, default_value = "")]
     pub reason: String,
+}
+
+/// Arguments of `mlops models register`.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The model (created if it is not registered yet).
+    pub name: String,
+    /// The training run whose `model.mlpkg` becomes the version.
+    #[arg(long = "run", value_name = "RUN_ID")]
+    pub run_id: String,
 }
 
 /// Arguments of `mlops models rollback`.
@@ -76,6 +89,15 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
         },
         ModelsCommand::Alias(args) => emit(&set_alias(&registry, &args)?, ctx.json),
         ModelsCommand::Rollback(args) => emit(&rollback(&registry, &args)?, ctx.json),
+        ModelsCommand::Register(args) => {
+            let tracker = mlops_core::tracking::Tracker::new(registry.store().clone());
+            let version = registry.register_run(&tracker, &args.name, &args.run_id)?;
+            let detail = VersionDetail {
+                version,
+                aliases: Vec::new(),
+            };
+            emit(&detail, ctx.json)
+        }
         ModelsCommand::Export(args) => super::export::run(ctx, &args),
     }
 }
@@ -295,7 +317,13 @@ impl Report for VersionDetail {
             writeln!(out, "  aliases   {}", self.aliases.join(", "))?;
         }
         writeln!(out, "  run       {}", v.run_id)?;
-        writeln!(out, "  digest    {}", v.artifact_digest)?;
+        writeln!(out, "  artifact digest {}", v.artifact_digest)?;
+        if let Some(package) = &v.package_digest {
+            writeln!(out, "  package digest  {package}")?;
+        }
+        if let Some(n) = v.duplicate_of {
+            writeln!(out, "  duplicate of version {n} (same package)")?;
+        }
         writeln!(out, "  created   {}", utc_text(ms(v.created_at_ms)))?;
         if let Some(source) = &v.source {
             writeln!(out, "  source    {source}")?;

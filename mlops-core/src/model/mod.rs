@@ -29,7 +29,8 @@ pub use class_trees::ClassTreeEnsemble;
 pub use linear::{LinearModel, Link};
 pub use mlp::{DenseLayer, DenseMlp, MAX_HIDDEN_WIDTH, MAX_LAYERS, MAX_PARAMETERS};
 pub use package::{
-    InputSignature, Lineage, ModelPackage, PackageBuilder, PackageMeta, Task, load_registered,
+    InputSignature, Lineage, ModelPackage, PACKAGE_ARTIFACT, PackageBuilder, PackageMeta, Task,
+    load_registered,
 };
 pub use softmax::SoftmaxModel;
 pub use tree::{LEAF, SplitRule, TreeEnsemble, TreeNode};

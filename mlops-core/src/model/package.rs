@@ -31,6 +31,11 @@ mod scan;
 
 pub use registered::load_registered;
 
+/// The artifact name of the model package in a training run
+/// (`model.mlpkg`), what [`Registry::register_run`](crate::registry::Registry::register_run)
+/// looks for.
+pub const PACKAGE_ARTIFACT: &str = "model.mlpkg";
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -285,14 +285,13 @@ pub(crate) fn stage_alias_move(
 
 #[cfg(test)]
 mod tests {
-    use super::super::NewVersion;
-    use super::super::test_support::backends;
+    use super::super::test_support::{backends, logged};
     use super::*;
 
     fn setup(reg: &Registry, versions: u32) {
         reg.create_model("churn", "").expect("create");
         for i in 1..=versions {
-            reg.register_version("churn", NewVersion::new(format!("run{i}"), "abcd"))
+            reg.register_version("churn", logged(reg, &format!("run{i}")))
                 .expect("register");
         }
     }
@@ -336,7 +335,8 @@ mod tests {
             reg.set_alias("churn", "challenger", 3, "bo", "try")
                 .expect("set");
             assert_eq!(reg.resolve("churn@champion").expect("resolve").version, 2);
-            assert_eq!(reg.resolve("churn/3").expect("resolve").run_id, "run3");
+            let v3 = reg.get_version("churn", 3).expect("v3");
+            assert_eq!(reg.resolve("churn/3").expect("resolve"), v3);
             let names: Vec<String> = reg
                 .list_aliases("churn")
                 .expect("list")

@@ -37,7 +37,7 @@ fn populate(reg: &Registry) {
     for (i, auc) in [0.81, 0.84].into_iter().enumerate() {
         reg.register_version(
             "churn",
-            NewVersion::new(format!("run-{i}"), "0123456789abcdef")
+            super::test_support::logged(reg, &format!("run-{i}"))
                 .metric("roc_auc", auc)
                 .metric("log_loss", 0.4)
                 .source("runs/artifacts/model.mlpkg")

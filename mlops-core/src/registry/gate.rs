@@ -227,11 +227,21 @@ impl Registry {
     /// use std::sync::Arc;
     /// use mlops_core::registry::{GateEvidence, NewVersion, PromotionGate, Registry};
     /// use mlops_core::store::MemoryStore;
+    /// use mlops_core::tracking::{RunOptions, Tracker};
     ///
     /// let reg = Registry::new(Arc::new(MemoryStore::new()));
+    /// let tracker = Tracker::new(reg.store().clone());
+    /// let exp = tracker.experiment("churn")?;
+    /// let version = |bytes: &[u8], auc: f64| -> mlops_core::Result<NewVersion> {
+    ///     let run = tracker.start_run(&exp, RunOptions::default())?;
+    ///     let digest = run.log_artifact("model.bin", bytes)?;
+    ///     let id = run.id().to_owned();
+    ///     run.finish()?;
+    ///     Ok(NewVersion::new(id, digest).metric("roc_auc", auc))
+    /// };
     /// reg.create_model("churn", "")?;
-    /// let v1 = reg.register_version("churn", NewVersion::new("run1", "d1").metric("roc_auc", 0.84))?;
-    /// let v2 = reg.register_version("churn", NewVersion::new("run2", "d2").metric("roc_auc", 0.80))?;
+    /// let v1 = reg.register_version("churn", version(b"one", 0.84)?)?;
+    /// let v2 = reg.register_version("churn", version(b"two", 0.80)?)?;
     /// reg.set_alias("churn", "champion", v1.version, "ci", "first")?;
     /// let gate = PromotionGate::builder().higher_is_better("roc_auc", 0.01).build()?;
     /// // On March's traffic v1 fell to 0.71 and v2 scores 0.79: v2 wins,
@@ -377,7 +387,6 @@ fn verdict(comparisons: &[MetricComparison], candidate: u32, holder: u32) -> Str
 
 #[cfg(test)]
 mod tests {
-    use super::super::NewVersion;
     use super::super::test_support::backends;
     use super::*;
 
@@ -390,7 +399,8 @@ mod tests {
     }
 
     fn version(reg: &Registry, auc: f64, log_loss: Option<f64>) -> u32 {
-        let mut nv = NewVersion::new("run", "ab").metric("auc", auc);
+        let mut nv = super::super::test_support::logged(reg, &format!("{auc} {log_loss:?}"))
+            .metric("auc", auc);
         if let Some(l) = log_loss {
             nv = nv.metric("log_loss", l);
         }

@@ -5,17 +5,31 @@
 //! use std::sync::Arc;
 //! use mlops_core::registry::{NewVersion, PromotionGate, Registry};
 //! use mlops_core::store::MemoryStore;
+//! use mlops_core::tracking::{RunOptions, Tracker};
 //! # fn main() -> mlops_core::Result<()> {
-//! let registry = Registry::new(Arc::new(MemoryStore::new()));
+//! let store = Arc::new(MemoryStore::new());
+//! let (registry, tracker) = (Registry::new(store.clone()), Tracker::new(store));
+//! // A version points at a run and one of its artifacts (checked when
+//! // registering); `Registry::register_run` does this for a training run.
+//! let exp = tracker.experiment("churn")?;
+//! let mut runs = Vec::new();
+//! for bytes in [b"model one", b"model two"] {
+//!     let run = tracker.start_run(&exp, RunOptions::default())?;
+//!     let digest = run.log_artifact("model.bin", bytes)?;
+//!     runs.push((run.id().to_owned(), digest));
+//!     run.finish()?;
+//! }
 //! registry.create_model("churn", "monthly churn classifier")?;
+//! let (run, digest) = &runs[0];
 //! let v1 = registry.register_version(
 //!     "churn",
-//!     NewVersion::new("run-1", "ab12cd34").metric("roc_auc", 0.81),
+//!     NewVersion::new(run, digest).metric("roc_auc", 0.81),
 //! )?;
 //! registry.set_alias("churn", "champion", v1.version, "ana", "first model")?;
+//! let (run, digest) = &runs[1];
 //! let v2 = registry.register_version(
 //!     "churn",
-//!     NewVersion::new("run-2", "ef56ab78").metric("roc_auc", 0.84),
+//!     NewVersion::new(run, digest).metric("roc_auc", 0.84),
 //! )?;
 //! let gate = PromotionGate::builder().higher_is_better("roc_auc", 0.01).build()?;
 //! let decision = registry.promote("churn", "champion", v2.version, &gate, "ci")?;
@@ -25,6 +39,21 @@
 //! assert_eq!(registry.resolve("churn@champion")?.version, 1);
 //! # Ok(()) }
 //! ```
+//!
+//! # Two digests
+//!
+//! Two digests describe one model package, and they are not the same hash:
+//!
+//! - the **artifact digest** (`ModelVersion::artifact_digest`,
+//!   `TrainOutcome::artifact_digest`, `ArtifactRef::digest`): BLAKE3 of the
+//!   package bytes as stored in the run, provenance (training time, run id)
+//!   included, so it differs for every training run. This is what a version
+//!   points at and what registration checks.
+//! - the **package digest** (`ModelVersion::package_digest`,
+//!   [`ModelPackage::digest`](crate::model::ModelPackage::digest), the run's
+//!   `package_digest` param, printed by the examples): BLAKE3 of the payload
+//!   only, so the same seed and data give the same package digest on any
+//!   machine. Registration uses it to report duplicates.
 //!
 //! # Key layout
 //!
@@ -59,6 +88,7 @@ mod alias;
 mod audit;
 mod gate;
 mod model;
+mod run;
 mod version;
 
 pub use alias::{AliasTarget, ModelRef};
@@ -280,7 +310,22 @@ pub(crate) fn describe_key(tree: &str, key: &[u8]) -> String {
 pub(crate) mod test_support {
     use super::*;
     use crate::store::{MemoryStore, SledStore};
+    use crate::tracking::{RunOptions, Tracker};
     use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// Logs a finished run in the registry's store with one artifact
+    /// holding `label`'s bytes; the version that points at it.
+    pub(crate) fn logged(reg: &Registry, label: &str) -> NewVersion {
+        let tracker = Tracker::new(reg.store().clone());
+        let exp = tracker.experiment("registry-tests").expect("experiment");
+        let run = tracker.start_run(&exp, RunOptions::default()).expect("run");
+        let digest = run
+            .log_artifact("artifact.bin", label.as_bytes())
+            .expect("artifact");
+        let id = run.id().to_owned();
+        run.finish().expect("finish");
+        NewVersion::new(id, digest)
+    }
 
     /// A registry over each backend, with a clock that steps 1 ms per read.
     /// The temp dir must outlive the registry.

@@ -67,7 +67,7 @@ impl NewVersion {
         self
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(super) fn validate(&self) -> Result<()> {
         if self.run_id.trim().is_empty() {
             return Err(Error::InvalidParameter {
                 name: "run_id",
@@ -103,8 +103,22 @@ pub struct ModelVersion {
     pub version: u32,
     /// The run that produced it.
     pub run_id: String,
-    /// Hex digest of the artifact (model package), lower case.
+    /// The artifact digest: BLAKE3 of the stored package bytes (lower-case
+    /// hex), one of the run's artifacts; not the package digest (see the
+    /// [registry docs](crate::registry#two-digests) and
+    /// [`package_digest`](Self::package_digest)).
     pub artifact_digest: String,
+    /// The package digest ([`ModelPackage::digest`](crate::model::ModelPackage::digest),
+    /// payload only) when the artifact is a model package; `None` for
+    /// versions registered before it was recorded or for other artifacts.
+    #[serde(default)]
+    pub package_digest: Option<String>,
+    /// Set when this version's package is identical to the model's previous
+    /// latest version (same artifact or package digest): the number of that
+    /// version. Registration still creates a new version (its own number,
+    /// metrics and audit entry); this says it changes no model.
+    #[serde(default)]
+    pub duplicate_of: Option<u32>,
     /// Evaluation metrics.
     pub metrics: BTreeMap<String, f64>,
     /// Free text.
@@ -122,17 +136,54 @@ impl Registry {
     /// model record and is committed with the version in one guarded batch
     /// (see the [module docs](super)), so concurrent callers get distinct
     /// numbers and no number is ever reused.
+    ///
+    /// Before writing, it checks that the run exists in this registry's
+    /// store and that the digest is one of its artifacts
+    /// ([`Error::RegistrationRejected`] names the run, the digest given and
+    /// the field wanted otherwise). A package identical to the latest
+    /// version's still gets a new version, with
+    /// [`duplicate_of`](ModelVersion::duplicate_of) set. To register a
+    /// training run by its id alone, use [`Registry::register_run`].
     pub fn register_version(&self, model: &str, new: NewVersion) -> Result<ModelVersion> {
         new.validate()?;
+        let digest = new.artifact_digest.to_ascii_lowercase();
+        let package_digest = super::run::check_run_artifact(self, model, &new.run_id, &digest)?;
+        self.register_checked(model, &new, digest, package_digest)
+    }
+
+    /// Writes a version whose run and artifact were checked.
+    pub(super) fn register_checked(
+        &self,
+        model: &str,
+        new: &NewVersion,
+        digest: String,
+        package_digest: Option<String>,
+    ) -> Result<ModelVersion> {
         let record = self.mutate(model, |m, batch, now| {
             let version = m.latest_version.checked_add(1).ok_or_else(|| {
                 Error::Backend(format!("model `{model}` has run out of version numbers"))
             })?;
+            let duplicate_of = match m.latest_version {
+                0 => None,
+                latest => {
+                    let key = version_key(model, latest);
+                    self.get_record::<ModelVersion>(VERSIONS, &key, || {
+                        describe_key(VERSIONS, &key)
+                    })?
+                    .filter(|prev| {
+                        prev.artifact_digest == digest
+                            || (package_digest.is_some() && prev.package_digest == package_digest)
+                    })
+                    .map(|prev| prev.version)
+                }
+            };
             let record = ModelVersion {
                 model: model.to_owned(),
                 version,
                 run_id: new.run_id.clone(),
-                artifact_digest: new.artifact_digest.to_ascii_lowercase(),
+                artifact_digest: digest.clone(),
+                package_digest: package_digest.clone(),
+                duplicate_of,
                 metrics: new.metrics.clone(),
                 description: new.description.clone(),
                 source: new.source.clone(),
@@ -145,16 +196,16 @@ impl Registry {
                 version_key(model, version),
                 codec::encode(&record)?,
             );
-            let mut entry = AuditEntry::draft(
-                "registry",
-                AuditAction::RegisterVersion,
-                &format!("run {}", record.run_id),
-            );
+            let reason = match duplicate_of {
+                Some(n) => format!("run {} (same package as version {n})", record.run_id),
+                None => format!("run {}", record.run_id),
+            };
+            let mut entry = AuditEntry::draft("registry", AuditAction::RegisterVersion, &reason);
             entry.to = Some(version);
             append_audit(batch, m, now, entry)?;
             Ok(record)
         })?;
-        tracing::info!(model, version = record.version, run_id = %record.run_id, "model version registered");
+        tracing::info!(model, version = record.version, run_id = %record.run_id, duplicate_of = record.duplicate_of, "model version registered");
         Ok(record)
     }
 
@@ -224,11 +275,11 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::backends;
+    use super::super::test_support::{backends, logged};
     use super::*;
 
-    fn nv(run: &str) -> NewVersion {
-        NewVersion::new(run, "00ff").metric("auc", 0.8)
+    fn nv(reg: &Registry, run: &str) -> NewVersion {
+        logged(reg, run).metric("auc", 0.8)
     }
 
     #[test]
@@ -236,10 +287,11 @@ mod tests {
         for (_dir, reg) in backends() {
             reg.create_model("a", "").expect("create");
             reg.create_model("b", "").expect("create");
+            let r1 = logged(&reg, "r1");
             let v1 = reg
                 .register_version(
                     "a",
-                    NewVersion::new("r1", "ABCDEF01")
+                    NewVersion::new(&r1.run_id, r1.artifact_digest.to_ascii_uppercase())
                         .metric("auc", 0.9)
                         .description("first")
                         .source("file:///m.mlpkg")
@@ -247,16 +299,31 @@ mod tests {
                 )
                 .expect("register");
             assert_eq!(v1.version, 1);
-            assert_eq!(v1.artifact_digest, "abcdef01");
-            assert_eq!(reg.register_version("a", nv("r2")).expect("v2").version, 2);
-            assert_eq!(reg.register_version("b", nv("r3")).expect("b1").version, 1);
+            assert_eq!(v1.artifact_digest, r1.artifact_digest);
+            assert_eq!(
+                reg.register_version("a", nv(&reg, "r2"))
+                    .expect("v2")
+                    .version,
+                2
+            );
+            assert_eq!(
+                reg.register_version("b", nv(&reg, "r3"))
+                    .expect("b1")
+                    .version,
+                1
+            );
             assert_eq!(reg.get_version("a", 1).expect("get"), v1);
 
             reg.delete_version("a", 2, "ana", "bad build")
                 .expect("delete");
             let err = reg.get_version("a", 2).expect_err("deleted");
             assert_eq!(err.to_string(), "model `a` has no version 2");
-            assert_eq!(reg.register_version("a", nv("r4")).expect("v3").version, 3);
+            assert_eq!(
+                reg.register_version("a", nv(&reg, "r4"))
+                    .expect("v3")
+                    .version,
+                3
+            );
             let listed: Vec<u32> = reg
                 .list_versions("a")
                 .expect("list")
@@ -269,7 +336,7 @@ mod tests {
                 Err(Error::ModelNotFound { .. })
             ));
             assert!(matches!(
-                reg.register_version("zz", nv("r")),
+                reg.register_version("zz", nv(&reg, "r")),
                 Err(Error::ModelNotFound { .. })
             ));
         }
@@ -314,7 +381,7 @@ mod tests {
                     std::thread::spawn(move || {
                         (0..10)
                             .map(|i| {
-                                r.register_version("m", nv(&format!("t{t}-{i}")))
+                                r.register_version("m", nv(&r, &format!("t{t}-{i}")))
                                     .expect("register")
                                     .version
                             })
@@ -348,7 +415,7 @@ mod tests {
                 std::thread::spawn(move || {
                     for i in 0..10 {
                         let v = reg
-                            .register_version("m", nv(&format!("t{t}-{i}")))
+                            .register_version("m", nv(&reg, &format!("t{t}-{i}")))
                             .expect("register");
                         reg.set_alias("m", "latest", v.version, "ci", "")
                             .expect("alias");

@@ -449,14 +449,99 @@ fn loads_through_the_registry() {
         load_registered(&registry, &tracker, "churn"),
         Err(Error::InvalidModelRef { .. })
     ));
-    // A version whose digest the run never logged.
-    let other = registry
-        .register_version("churn", NewVersion::new(&run_id, "ab".repeat(32)))
-        .expect("v2");
+    // A digest the run never logged, the package digest instead of the
+    // artifact digest, and a run that does not exist all fail at
+    // registration, naming the run, the digest and the field wanted.
+    let wrong = "ab".repeat(32);
+    let err = registry
+        .register_version("churn", NewVersion::new(&run_id, &wrong))
+        .expect_err("unknown digest");
+    let text = err.to_string();
+    assert!(matches!(err, Error::RegistrationRejected { .. }), "{text}");
+    for part in [
+        run_id.as_str(),
+        &wrong,
+        "TrainOutcome::artifact_digest",
+        &digest,
+    ] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+    let package_digest = p.digest().to_string();
+    let run2 = tracker.start_run(&exp, RunOptions::default()).expect("run");
+    run2.log_param("package_digest", &package_digest)
+        .expect("param");
+    let digest2 = run2
+        .log_artifact("model.mlpkg", &p.to_bytes().expect("bytes"))
+        .expect("artifact");
+    let run2_id = run2.id().to_owned();
+    run2.finish().expect("finish");
+    let err = registry
+        .register_version("churn", NewVersion::new(&run2_id, &package_digest))
+        .expect_err("package digest");
+    assert!(
+        err.to_string().contains("is the run's package digest"),
+        "{err}"
+    );
+    let err = registry
+        .register_version("churn", NewVersion::new("0badc0de", &digest))
+        .expect_err("no run");
+    assert!(
+        err.to_string()
+            .contains("run 0badc0de does not exist in the tracking store"),
+        "{err}"
+    );
+    assert_eq!(
+        registry.get_model("churn").expect("model").latest_version,
+        1
+    );
+    assert_eq!(v.package_digest.as_deref(), Some(package_digest.as_str()));
+    assert_eq!(v.duplicate_of, None);
+
+    // One call from a run id: the same package again is a new version that
+    // says which version it duplicates.
+    let v2 = registry
+        .register_run(&tracker, "churn", &run2_id)
+        .expect("register run");
+    assert_eq!((v2.version, v2.duplicate_of), (2, Some(1)));
+    assert_eq!(v2.artifact_digest, digest2);
+    assert_eq!(
+        v2.source.as_deref(),
+        Some(format!("runs:/{run2_id}/model.mlpkg").as_str())
+    );
+    assert_eq!(v2.tags["learner"], p.meta().learner);
+    let log = registry.audit_log("churn").expect("audit");
+    assert!(
+        log.last()
+            .expect("entry")
+            .reason
+            .contains("same package as version 1"),
+        "{log:?}"
+    );
+    // A new model is created on first registration; a run without a
+    // package is refused before anything is written.
+    let v = registry
+        .register_run(&tracker, "churn-eu", &run_id)
+        .expect("new model");
+    assert_eq!((v.version, v.duplicate_of), (1, None));
+    let bare = tracker.start_run(&exp, RunOptions::default()).expect("run");
+    let bare_id = bare.id().to_owned();
+    bare.finish().expect("finish");
+    let err = registry
+        .register_run(&tracker, "churn", &bare_id)
+        .expect_err("no package");
+    assert!(
+        err.to_string()
+            .contains("has no model package artifact `model.mlpkg`"),
+        "{err}"
+    );
     assert!(matches!(
-        load_registered(&registry, &tracker, &format!("churn/{}", other.version)),
-        Err(Error::ArtifactNotFound { .. })
+        registry.register_run(&tracker, "churn", "nope"),
+        Err(Error::RegistrationRejected { .. })
     ));
+    assert_eq!(
+        registry.get_model("churn").expect("model").latest_version,
+        2
+    );
 }
 
 proptest! {
