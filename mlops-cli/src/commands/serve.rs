@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use mlops_core::registry::Registry;
 use mlops_core::tracking::Tracker;
-use mlops_serve::http::{ModelSlot, ServerConfig, serve};
+use mlops_serve::http::{ModelSlot, serve};
 use mlops_serve::{ModelHandle, Predictor};
 use serde::Serialize;
 
@@ -31,6 +31,8 @@ pub struct ServeArgs {
     /// How often to check whether the alias moved, in seconds.
     #[arg(long, default_value_t = 5)]
     pub poll_seconds: u64,
+    #[command(flatten)]
+    pub limits: super::serve_limits::LimitArgs,
 }
 
 #[derive(Serialize)]
@@ -41,6 +43,7 @@ struct Listening<'a> {
 
 /// Runs `mlops serve` until Ctrl-C or SIGTERM, then drains open requests.
 pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
+    let config = args.limits.config(args.max_body_bytes)?;
     let slot = ModelSlot::new();
     let mut _poller = None;
     if args.model.ends_with(".mlpkg") || std::path::Path::new(&args.model).is_file() {
@@ -76,9 +79,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         serve(
             listener,
             slot,
-            ServerConfig {
-                max_body_bytes: args.max_body_bytes,
-            },
+            config,
             shutdown_signal(),
         )
         .await
