@@ -76,17 +76,12 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
             })?;
         let addr = listener.local_addr().map_err(CliError::Output)?;
         announce(ctx.json, &addr, &args.model)?;
-        serve(
-            listener,
-            slot,
-            config,
-            shutdown_signal(),
-        )
-        .await
-        .map_err(|source| CliError::Io {
-            path: addr.to_string().into(),
-            source,
-        })
+        serve(listener, slot, config, shutdown_signal())
+            .await
+            .map_err(|source| CliError::Io {
+                path: addr.to_string().into(),
+                source,
+            })
     })
 }
 

@@ -86,7 +86,9 @@ impl Auth {
     ) -> Result<Self> {
         let models: Vec<String> = models.into_iter().map(Into::into).collect();
         if models.is_empty() || models.iter().any(|m| m.trim().is_empty()) {
-            return Err(invalid("a scoped token needs at least one model name".into()));
+            return Err(invalid(
+                "a scoped token needs at least one model name".into(),
+            ));
         }
         self.push(token, Some(models.into()))
     }
@@ -278,7 +280,10 @@ mod tests {
             (&format!("# c\n\n{A} a b\n") as &str, "entry 2: expected"),
             (&format!("{A} ,\n"), "at least one model"),
             ("tok-aaaaaaaaaaaaaaa!\n", "only letters"),
-            (&format!("{A};{B} x;tok,aaaaaaaaaaaaaaaaa"), "entry 3: a token may hold only"),
+            (
+                &format!("{A};{B} x;tok,aaaaaaaaaaaaaaaaa"),
+                "entry 3: a token may hold only",
+            ),
         ] {
             let err = Auth::parse(text, "f").expect_err(text).to_string();
             assert!(err.contains(want), "{err}");

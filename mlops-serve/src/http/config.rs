@@ -142,7 +142,10 @@ impl ServerConfig {
             return bad("header_read_timeout", "must be positive");
         }
         if self.auth.as_ref().is_some_and(Auth::is_empty) {
-            return bad("auth", "no token given (an empty token list refuses everyone)");
+            return bad(
+                "auth",
+                "no token given (an empty token list refuses everyone)",
+            );
         }
         Ok(())
     }

@@ -277,7 +277,7 @@ async fn score_request(
         match tokio::task::spawn_blocking(move || {
             score_body(&predictor, &content_type, &body, &id, max_records)
         })
-            .await
+        .await
         {
             Ok(r) => r,
             Err(e) => ApiError::internal(format!("scoring task failed: {e}")).into_response(),
