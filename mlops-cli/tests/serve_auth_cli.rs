@@ -9,7 +9,6 @@ mod harness;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use harness::json_ok;
 use serde_json::Value;
 
 fn status(req: ureq::Request, body: Option<&str>) -> u16 {
@@ -29,27 +28,7 @@ fn serve_refuses_requests_without_a_valid_token() {
     let dir = tempfile::tempdir().unwrap();
     let data = harness::telco_every(dir.path(), 7);
     let store = dir.path().join("store");
-    json_ok(
-        &store,
-        &[
-            "--json",
-            "train",
-            "--data",
-            data.to_str().unwrap(),
-            "--target",
-            "Churn",
-            "--positive",
-            "Yes",
-            "--model",
-            "logreg",
-            "--seed",
-            "3",
-            "--register",
-            "churn",
-            "--drop",
-            "customerID",
-        ],
-    );
+    harness::train_churn_logreg(&store, &data);
     let tokens = dir.path().join("tokens.txt");
     std::fs::write(
         &tokens,
