@@ -28,27 +28,7 @@ fn telco_subsample(dir: &Path) -> PathBuf {
 /// Trains and registers `churn` version 1 (logistic regression).
 fn trained_store(dir: &Path, data: &Path) -> (PathBuf, ModelPackage) {
     let store = dir.join("store");
-    json_ok(
-        &store,
-        &[
-            "--json",
-            "train",
-            "--data",
-            data.to_str().unwrap(),
-            "--target",
-            "Churn",
-            "--positive",
-            "Yes",
-            "--model",
-            "logreg",
-            "--seed",
-            "3",
-            "--register",
-            "churn",
-            "--drop",
-            "customerID",
-        ],
-    );
+    harness::train_churn_logreg(&store, data);
     let s: SharedStore = Arc::new(SledStore::open(&store).unwrap());
     let package = load_registered(&Registry::new(s.clone()), &Tracker::new(s), "churn/1").unwrap();
     (store, package)

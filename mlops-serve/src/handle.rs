@@ -28,6 +28,27 @@ struct Shared {
     reload: Mutex<()>,
     log: Mutex<Option<Arc<PredictionLog>>>,
     swaps: AtomicU64,
+    /// The outcome of the latest refreshes.
+    refresh: Mutex<RefreshStatus>,
+}
+
+/// How the latest [`ModelHandle::refresh`] calls went: a store that cannot
+/// be read (or a version that cannot be loaded) shows here while the handle
+/// keeps serving the model it holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefreshStatus {
+    /// Refreshes that failed in a row (0: the last one succeeded, or none
+    /// ran yet).
+    pub consecutive_failures: u64,
+    /// The error of the latest failed refresh while failing, else `None`.
+    pub last_error: Option<String>,
+}
+
+impl RefreshStatus {
+    /// True when the latest refresh succeeded (or none ran yet).
+    pub fn is_ok(&self) -> bool {
+        self.consecutive_failures == 0
+    }
 }
 
 /// A model that follows a registry reference (usually `NAME@ALIAS`).
@@ -96,6 +117,7 @@ impl ModelHandle {
                 reload: Mutex::new(()),
                 log: Mutex::new(None),
                 swaps: AtomicU64::new(0),
+                refresh: Mutex::new(RefreshStatus::default()),
             }),
         })
     }
@@ -141,10 +163,37 @@ impl ModelHandle {
         self.shared.current.load().predict_row(row)
     }
 
+    /// How the latest refreshes went (see [`RefreshStatus`]).
+    pub fn refresh_status(&self) -> RefreshStatus {
+        self.shared
+            .refresh
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Re-resolves the reference; when it names another version, loads it
     /// and swaps it in. Returns whether the model changed. A failed load
-    /// leaves the serving model in place (and is returned).
+    /// (or an unreadable store) leaves the serving model in place, is
+    /// returned and shows in [`refresh_status`](Self::refresh_status).
     pub fn refresh(&self) -> Result<bool> {
+        let result = self.try_refresh();
+        let mut status = self
+            .shared
+            .refresh
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match &result {
+            Ok(_) => *status = RefreshStatus::default(),
+            Err(e) => {
+                status.consecutive_failures += 1;
+                status.last_error = Some(e.to_string());
+            }
+        }
+        result
+    }
+
+    fn try_refresh(&self) -> Result<bool> {
         let s = &*self.shared;
         let _reload = s.reload.lock().unwrap_or_else(|p| p.into_inner());
         let target = s.registry.resolve_ref(&s.reference)?;

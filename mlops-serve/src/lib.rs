@@ -29,7 +29,7 @@ pub mod rollout;
 
 pub use batch::{BatchConfig, BatchScorer, BatchSummary};
 pub use error::{Error, Result};
-pub use handle::{Loader, ModelHandle, Poller};
+pub use handle::{Loader, ModelHandle, Poller, RefreshStatus};
 pub use mlops_core::model::Task;
 pub use monitor::{Monitor, MonitorOptions, MonitorSnapshot, PredictionLog};
 pub use predictor::{

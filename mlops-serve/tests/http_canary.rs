@@ -3,76 +3,19 @@
 #![cfg(feature = "http")]
 
 mod common;
+#[path = "common/http_server.rs"]
+mod http_server;
 
 use std::sync::Arc;
 
-use mlops_core::data::Value;
-use mlops_serve::http::{CORRELATION_HEADER, ModelSlot, ServerConfig, serve};
+use http_server::Server;
+use mlops_serve::http::{CORRELATION_HEADER, ModelSlot};
 use mlops_serve::rollout::{Arm, Canary};
 use mlops_serve::{Predictor, Record};
 use serde_json::{Value as Json, json};
 
-/// A server on 127.0.0.1:0 on its own runtime thread; dropping the sender
-/// shuts it down gracefully.
-struct Server {
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
-}
-
-impl Server {
-    fn start(slot: ModelSlot) -> Server {
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                addr_tx.send(listener.local_addr()?).expect("addr");
-                serve(listener, slot, ServerConfig::default(), async move {
-                    let _ = stop_rx.await;
-                })
-                .await
-            })
-        });
-        let addr = addr_rx.recv().expect("server started");
-        Server {
-            base: format!("http://{addr}"),
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    fn shutdown(mut self) {
-        drop(self.stop.take());
-        let result = self.thread.take().expect("thread").join().expect("join");
-        result.expect("server stopped cleanly");
-    }
-}
-
-fn json_value(v: Value<'_>) -> Json {
-    match v {
-        Value::Number(x) if x.is_finite() => json!(x),
-        Value::Text(s) => json!(s),
-        _ => Json::Null,
-    }
-}
-
 fn records(t: &common::Telco, rows: std::ops::Range<usize>) -> Json {
-    let list: Vec<Json> = rows
-        .map(|i| {
-            Json::Object(
-                Record::from_frame_row(&t.test, i)
-                    .iter()
-                    .map(|(k, v)| (k.to_owned(), json_value(v)))
-                    .collect(),
-            )
-        })
-        .collect();
-    json!({ "dataframe_records": list })
+    http_server::json_records(&t.test, rows)
 }
 
 fn post(base: &str, body: &Json, id: Option<&str>) -> (String, Json) {
@@ -224,18 +167,7 @@ fn multiclass_package_answers_probability_arrays() {
     slot.load(Predictor::from_package(&package).expect("predictor"));
     let server = Server::start(slot);
     let rows = 0..50;
-    let list: Vec<Json> = rows
-        .clone()
-        .map(|i| {
-            Json::Object(
-                Record::from_frame_row(&frame, i)
-                    .iter()
-                    .map(|(k, v)| (k.to_owned(), json_value(v)))
-                    .collect(),
-            )
-        })
-        .collect();
-    let (_, body) = post(&server.base, &json!({ "dataframe_records": list }), None);
+    let (_, body) = post(&server.base, &http_server::json_records(&frame, rows.clone()), None);
     assert_eq!(
         body["classes"],
         json!(["Month-to-month", "One year", "Two year"])

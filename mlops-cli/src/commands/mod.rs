@@ -8,6 +8,7 @@ pub mod report;
 pub mod runs;
 pub mod score;
 pub mod serve;
+pub mod serve_limits;
 pub mod train;
 
 use std::sync::Arc;

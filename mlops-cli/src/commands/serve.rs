@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use mlops_core::registry::Registry;
 use mlops_core::tracking::Tracker;
-use mlops_serve::http::{ModelSlot, ServerConfig, serve};
+use mlops_serve::http::{ModelSlot, serve};
 use mlops_serve::rollout::{Canary, Shadow};
 use mlops_serve::{ModelHandle, Predictor};
 use serde::Serialize;
@@ -50,6 +50,8 @@ pub struct ServeArgs {
     /// `/metrics` shows both versions and their agreement. Resolved once.
     #[arg(long, conflicts_with = "canary")]
     pub shadow: Option<String>,
+    #[command(flatten)]
+    pub limits: super::serve_limits::LimitArgs,
 }
 
 /// A package file path rather than a registry reference.
@@ -79,6 +81,7 @@ struct Listening<'a> {
 
 /// Runs `mlops serve` until Ctrl-C or SIGTERM, then drains open requests.
 pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
+    let config = args.limits.config(args.max_body_bytes)?;
     let slot = ModelSlot::new();
     let mut _poller = None;
     if let Some(canary) = &args.canary {
@@ -131,19 +134,12 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
             })?;
         let addr = listener.local_addr().map_err(CliError::Output)?;
         announce(ctx.json, &addr, &args.model)?;
-        serve(
-            listener,
-            slot,
-            ServerConfig {
-                max_body_bytes: args.max_body_bytes,
-            },
-            shutdown_signal(),
-        )
-        .await
-        .map_err(|source| CliError::Io {
-            path: addr.to_string().into(),
-            source,
-        })
+        serve(listener, slot, config, shutdown_signal())
+            .await
+            .map_err(|source| CliError::Io {
+                path: addr.to_string().into(),
+                source,
+            })
     })
 }
 

@@ -93,3 +93,29 @@ pub fn telco() -> String {
         env!("CARGO_MANIFEST_DIR")
     )
 }
+
+/// `mlops train` of a seeded logistic regression on `data` (Telco
+/// columns), registered as `churn` (version 1 in a fresh store).
+pub fn train_churn_logreg(store: &Path, data: &Path) {
+    json_ok(
+        store,
+        &[
+            "--json",
+            "train",
+            "--data",
+            data.to_str().expect("utf-8 path"),
+            "--target",
+            "Churn",
+            "--positive",
+            "Yes",
+            "--model",
+            "logreg",
+            "--seed",
+            "3",
+            "--register",
+            "churn",
+            "--drop",
+            "customerID",
+        ],
+    );
+}

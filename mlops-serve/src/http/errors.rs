@@ -55,6 +55,52 @@ impl ApiError {
         }
     }
 
+    pub(crate) fn too_many_records(found: usize, limit: usize) -> Self {
+        ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "TOO_MANY_RECORDS",
+            message: format!("request holds {found} records; the limit is {limit}"),
+        }
+    }
+
+    /// No bearer token, or not an accepted one (never echoed).
+    pub(crate) fn unauthorized(token_given: bool) -> Self {
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "UNAUTHENTICATED",
+            message: if token_given {
+                "the bearer token is not valid".into()
+            } else {
+                "this route needs an `Authorization: Bearer TOKEN` header".into()
+            },
+        }
+    }
+
+    /// A valid token not allowed to use `model`.
+    pub(crate) fn forbidden(model: &str) -> Self {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "PERMISSION_DENIED",
+            message: format!("this token may not use model `{model}`"),
+        }
+    }
+
+    pub(crate) fn overloaded() -> Self {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "OVERLOADED",
+            message: "too many requests in flight; retry later".into(),
+        }
+    }
+
+    pub(crate) fn timed_out(limit: std::time::Duration) -> Self {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "REQUEST_TIMEOUT",
+            message: format!("request not answered within {limit:?}"),
+        }
+    }
+
     pub(crate) fn internal(message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,27 +1,23 @@
-//! The axum application: routes, the model slot, limits and graceful
-//! shutdown.
+//! The axum application: routes, the model slot and the request limits.
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use serde::Serialize;
 
+use super::auth::{self, Scope};
+use super::config::ServerConfig;
 use super::errors::ApiError;
+use super::limits;
 use super::protocol::{self, Rows};
 use crate::rollout::{Canary, Shadow};
-use crate::{CorrelationId, ModelHandle, Predictor, Record, Score};
-
-/// Default request body limit: 16 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
+use crate::{CorrelationId, ModelHandle, Predictor, Record, RefreshStatus, Score};
 
 /// Request and response header carrying the correlation id of an
 /// `/invocations` call. A caller's value routes a canary (the same id always
@@ -149,6 +145,15 @@ impl ModelSlot {
         self.inner.load().as_deref().map(|s| s.route(id))
     }
 
+    /// The refresh status of an alias-following slot (`None` for a fixed
+    /// model or a canary).
+    fn refresh_status(&self) -> Option<RefreshStatus> {
+        match self.inner.load().as_deref() {
+            Some(Source::Handle(h)) => Some(h.refresh_status()),
+            _ => None,
+        }
+    }
+
     fn prometheus_text(&self) -> Option<String> {
         self.inner.load().as_deref().map(|s| match s {
             Source::Handle(h) => h.prometheus_text(),
@@ -232,30 +237,38 @@ fn canary_metrics(c: &Canary) -> String {
     page.render()
 }
 
-/// Settings of the scoring server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerConfig {
-    /// Largest accepted request body; larger ones get 413.
-    pub max_body_bytes: usize,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-        }
-    }
-}
+/// Records-per-request limit, handed to the scoring handler.
+#[derive(Debug, Clone, Copy)]
+struct RecordLimit(usize);
 
 /// The MLflow-compatible routes over `slot`:
 /// `POST /invocations`, `GET /ping`, `/health`, `/version`, `/metrics`.
+/// With [`ServerConfig::auth`], `/invocations`, `/version` and `/metrics`
+/// (unless public) need a bearer token; `/invocations` sits behind the
+/// concurrency limit and the request timeout.
 pub fn router(slot: ModelSlot, config: ServerConfig) -> Router {
-    Router::new()
-        .route("/invocations", post(invocations))
+    let mut open = Router::new()
         .route("/ping", get(ping))
-        .route("/health", get(health))
-        .route("/version", get(version))
-        .route("/metrics", get(metrics))
+        .route("/health", get(health));
+    let mut protected = Router::new()
+        .route(
+            "/invocations",
+            limits::limit_scoring(post(invocations), &config),
+        )
+        .route("/version", get(version));
+    if config.metrics_public || config.auth.is_none() {
+        open = open.route("/metrics", get(metrics));
+    } else {
+        protected = protected.route("/metrics", get(metrics));
+    }
+    if let Some(tokens) = config.auth.clone() {
+        protected = protected.route_layer(axum::middleware::from_fn_with_state(
+            tokens,
+            auth::require_token,
+        ));
+    }
+    open.merge(protected)
+        .layer(Extension(RecordLimit(config.max_records)))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             config.max_body_bytes,
@@ -285,30 +298,6 @@ async fn reject_declared_oversize(
         }
         _ => next.run(request).await,
     }
-}
-
-/// Serves `slot` on `listener` until `shutdown` completes, then finishes the
-/// requests in flight and returns.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    slot: ModelSlot,
-    config: ServerConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let addr: Option<SocketAddr> = listener.local_addr().ok();
-    tracing::info!(?addr, "scoring server listening");
-    // Responses are small and written once; no Nagle wait behind an
-    // unacknowledged segment on a keep-alive connection.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set");
-        }
-    });
-    axum::serve(listener, router(slot, config))
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    tracing::info!("scoring server stopped");
-    Ok(())
 }
 
 #[derive(Serialize)]
@@ -345,7 +334,13 @@ enum Label {
     Class(String),
 }
 
-async fn invocations(State(slot): State<ModelSlot>, headers: HeaderMap, body: Bytes) -> Response {
+async fn invocations(
+    State(slot): State<ModelSlot>,
+    scope: Option<Extension<Scope>>,
+    Extension(RecordLimit(max_records)): Extension<RecordLimit>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let id = headers
         .get(CORRELATION_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -354,8 +349,13 @@ async fn invocations(State(slot): State<ModelSlot>, headers: HeaderMap, body: By
     let Some(predictor) = slot.route(&id) else {
         return ApiError::no_model().into_response();
     };
+    if let Some(Extension(scope)) = scope
+        && !scope.allows(&predictor.predictor().id().name)
+    {
+        return ApiError::forbidden(&predictor.predictor().id().name).into_response();
+    }
     let echo = HeaderValue::from_str(&id.to_string()).ok();
-    let mut response = score_request(predictor, &headers, body, id).await;
+    let mut response = score_request(predictor, &headers, body, id, max_records).await;
     if let Some(v) = echo {
         response
             .headers_mut()
@@ -369,6 +369,7 @@ async fn score_request(
     headers: &HeaderMap,
     body: Bytes,
     id: CorrelationId,
+    max_records: usize,
 ) -> Response {
     // Scoring is CPU work of microseconds per row; small requests stay on
     // the async worker, large ones move off it.
@@ -378,18 +379,30 @@ async fn score_request(
         .unwrap_or("application/json")
         .to_owned();
     if body.len() > 64 << 10 {
-        match tokio::task::spawn_blocking(move || score_body(&predictor, &content_type, &body, &id))
-            .await
+        match tokio::task::spawn_blocking(move || {
+            score_body(&predictor, &content_type, &body, &id, max_records)
+        })
+        .await
         {
             Ok(r) => r,
             Err(e) => ApiError::internal(format!("scoring task failed: {e}")).into_response(),
         }
     } else {
-        score_body(&predictor, &content_type, &body, &id)
+        score_body(&predictor, &content_type, &body, &id, max_records)
     }
 }
 
-fn score_body(predictor: &Route, content_type: &str, body: &[u8], id: &CorrelationId) -> Response {
+fn score_body(
+    predictor: &Route,
+    content_type: &str,
+    body: &[u8],
+    id: &CorrelationId,
+    max_records: usize,
+) -> Response {
+    let score = |rows: Rows<'_>| {
+        limits::check_records(rows.rows.len(), max_records)
+            .and_then(|()| score_rows(predictor, &rows, id))
+    };
     let mime = content_type
         .split(';')
         .next()
@@ -399,7 +412,7 @@ fn score_body(predictor: &Route, content_type: &str, body: &[u8], id: &Correlati
     let result = match mime.as_str() {
         "application/json" | "" => match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(json) => match protocol::from_json(&json, predictor.predictor().signature()) {
-                Ok(rows) => score_rows(predictor, &rows, id),
+                Ok(rows) => score(rows),
                 Err(e) => Err(ApiError::bad_request(e.0)),
             },
             Err(e) => Err(ApiError::bad_request(format!("invalid JSON: {e}"))),
@@ -407,7 +420,7 @@ fn score_body(predictor: &Route, content_type: &str, body: &[u8], id: &Correlati
         "text/csv" | "application/csv" => match protocol::read_csv(body) {
             Ok((header, records)) => {
                 match protocol::from_csv(&records, &header, predictor.predictor().signature()) {
-                    Ok(rows) => score_rows(predictor, &rows, id),
+                    Ok(rows) => score(rows),
                     Err(e) => Err(ApiError::bad_request(e.0)),
                 }
             }
@@ -477,17 +490,39 @@ async fn ping(State(slot): State<ModelSlot>) -> Response {
 
 #[derive(Serialize)]
 struct Health {
+    /// `ok`, or `degraded` while the followed alias cannot be refreshed
+    /// (the held model keeps serving).
     status: &'static str,
     model: String,
+    /// For a slot following an alias: how the latest refreshes went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh: Option<RefreshHealth>,
+}
+
+#[derive(Serialize)]
+struct RefreshHealth {
+    ok: bool,
+    consecutive_failures: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 async fn health(State(slot): State<ModelSlot>) -> Response {
     match slot.current() {
-        Some(p) => axum::Json(Health {
-            status: "ok",
-            model: p.id().to_string(),
-        })
-        .into_response(),
+        Some(p) => {
+            let refresh = slot.refresh_status();
+            let degraded = refresh.as_ref().is_some_and(|r| !r.is_ok());
+            axum::Json(Health {
+                status: if degraded { "degraded" } else { "ok" },
+                model: p.id().to_string(),
+                refresh: refresh.map(|r| RefreshHealth {
+                    ok: r.is_ok(),
+                    consecutive_failures: r.consecutive_failures,
+                    error: r.last_error,
+                }),
+            })
+            .into_response()
+        }
         None => ApiError::no_model().into_response(),
     }
 }
