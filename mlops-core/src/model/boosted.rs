@@ -226,8 +226,8 @@ mod tests {
 
     #[test]
     fn block_scores_equal_row_scores() {
-        let m = BoostedTrees::new(two_rounds_of_three(), Link::Logistic, vec![-0.3])
-            .expect("valid");
+        let m =
+            BoostedTrees::new(two_rounds_of_three(), Link::Logistic, vec![-0.3]).expect("valid");
         let rows: Vec<f64> = (0..300).map(|i| f64::from(i % 7) / 7.0).collect();
         let mut out = vec![0.0; rows.len()];
         m.predict_rows_checked(&rows, &mut out);

@@ -260,7 +260,12 @@ impl TreeEnsemble {
 
     /// [`sum_checked`](Self::sum_checked) for many checked rows (row-major)
     /// through the block scorer, `finish` applied to each sum.
-    pub(crate) fn sum_rows_checked(&self, rows: &[f64], out: &mut [f64], finish: impl Fn(&mut f64)) {
+    pub(crate) fn sum_rows_checked(
+        &self,
+        rows: &[f64],
+        out: &mut [f64],
+        finish: impl Fn(&mut f64),
+    ) {
         self.layout.score_sums(
             self.split_rule,
             &self.roots,
