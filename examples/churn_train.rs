@@ -57,7 +57,9 @@ fn run() -> Result<(), Box<dyn Error>> {
         "mlp" if cfg!(feature = "burn") => "mlp",
         "mlp" => return Err("the MLP learner needs `--features burn`".into()),
         other => {
-            return Err(format!("unknown --model `{other}`: logistic, forest, tree, gbm, mlp").into());
+            return Err(
+                format!("unknown --model `{other}`: logistic, forest, tree, gbm, mlp").into(),
+            );
         }
     };
     let mut learner = LearnerConfig::from_name(name)?;

@@ -9,6 +9,8 @@
 //!   [`FittedModel`] pair, with validated parameter builders; each fitted
 //!   model converts to `mlops_core::model::InferenceModel`. With the `burn`
 //!   cargo feature, an MLP (`MlpParams`) trained with burn on the CPU.
+//! - [`importance`]: split counts of tree models, permutation importance
+//!   of any model (the trainer logs both, with the booster's split gain).
 //! - [`split`]: stratified train/test, stratified k-fold and time-based
 //!   splits from an explicit `Seed`.
 //! - [`metrics`]: ROC AUC, average precision, log loss, Brier, thresholded
@@ -21,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod importance;
 pub mod learner;
 pub mod metrics;
 pub mod search;

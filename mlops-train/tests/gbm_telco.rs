@@ -167,3 +167,65 @@ fn defaults_stop_early_and_reproduce_across_threads() {
     assert!(splits > 0);
     assert!(one.split_gain().iter().all(|g| *g >= 0.0));
 }
+
+/// Through the `Trainer`: per-round losses as metric history, the
+/// importance artifact (split gain and count, permutation importance per
+/// raw column) and its bar charts in the run report.
+#[test]
+fn trainer_logs_round_history_and_feature_importance() {
+    use mlops_core::data::Frame;
+    use mlops_core::features::FeatureSpec;
+    use mlops_core::report::{FeatureImportance, IMPORTANCE_ARTIFACT, run_html};
+    use mlops_core::store::MemoryStore;
+    use mlops_core::tracking::Tracker;
+    use std::sync::Arc;
+
+    let frame = Frame::read_csv(common::TELCO).expect("telco");
+    let spec = FeatureSpec::infer(&frame, "Churn", Some("Yes")).expect("spec");
+    let tracker = Tracker::new(Arc::new(MemoryStore::new()));
+    let learner = LearnerConfig::from_name("gbm").expect("gbm");
+    let outcome = Trainer::new(spec, learner)
+        .seed(Seed(42))
+        .train(&tracker, &frame)
+        .expect("train");
+    let train_loss = tracker
+        .run_metrics_history(&outcome.run_id, "train_loss")
+        .expect("history");
+    let valid_loss = tracker
+        .run_metrics_history(&outcome.run_id, "valid_loss")
+        .expect("history");
+    assert!(train_loss.len() > 10 && train_loss.len() == valid_loss.len());
+    assert!(train_loss.last().expect("last").value < train_loss[0].value);
+
+    let bytes = tracker
+        .read_artifact(&outcome.run_id, IMPORTANCE_ARTIFACT)
+        .expect("importance artifact");
+    let imp = FeatureImportance::from_json(&bytes).expect("parse");
+    assert_eq!(imp.features.len(), 60);
+    let gain = imp.split_gain.as_ref().expect("gbm records split gain");
+    let count = imp.split_count.as_ref().expect("tree model");
+    assert_eq!((gain.len(), count.len()), (60, 60));
+    assert!(count.iter().sum::<u64>() > 0);
+    let perm = imp.permutation.as_ref().expect("permutation");
+    assert_eq!(perm.metric, "roc_auc");
+    assert_eq!(perm.columns.len(), 19);
+    let top = (0..19)
+        .max_by(|&a, &b| perm.mean[a].total_cmp(&perm.mean[b]))
+        .expect("columns");
+    eprintln!(
+        "permutation importance: top {} ({:.4} ROC AUC)",
+        perm.columns[top], perm.mean[top]
+    );
+    // Contract and tenure carry most of Telco's churn signal.
+    assert!(
+        ["Contract", "tenure"].contains(&perm.columns[top].as_str()),
+        "{:?}",
+        perm.columns[top]
+    );
+
+    let html = run_html(&tracker, &outcome.run_id).expect("report");
+    assert!(html.contains("Feature importance"));
+    assert!(html.contains("Permutation importance (roc_auc drop)"));
+    assert!(html.contains("Split gain") && html.contains("Split count"));
+    assert!(html.contains("train_loss") && html.contains("valid_loss"));
+}

@@ -69,8 +69,12 @@ pub enum LearnerConfig {
 pub struct FitOutput {
     /// The model in mlops' own inference form.
     pub model: InferenceModel,
-    /// Per-epoch values, by metric key; empty for learners without epochs.
+    /// Per-epoch (or per boosting round) values, by metric key; empty for
+    /// learners without epochs.
     pub history: BTreeMap<String, Vec<f64>>,
+    /// Per model input, the summed loss reduction of its splits, for
+    /// learners that record it (gradient boosting).
+    pub split_gain: Option<Vec<f64>>,
 }
 
 impl LearnerConfig {
@@ -159,6 +163,7 @@ impl LearnerConfig {
                 return Ok(FitOutput {
                     model: fitted.to_inference()?,
                     history: round_history(fitted.history()),
+                    split_gain: Some(fitted.split_gain().to_vec()),
                 });
             }
             #[cfg(feature = "burn")]
@@ -167,12 +172,14 @@ impl LearnerConfig {
                 return Ok(FitOutput {
                     model: fitted.to_inference()?,
                     history: epoch_history(fitted.history()),
+                    split_gain: None,
                 });
             }
         };
         Ok(FitOutput {
             model,
             history: BTreeMap::new(),
+            split_gain: None,
         })
     }
 
@@ -219,6 +226,7 @@ impl LearnerConfig {
                 return Ok(FitOutput {
                     model: fitted.to_inference()?,
                     history: round_history(fitted.history()),
+                    split_gain: Some(fitted.split_gain().to_vec()),
                 });
             }
             #[cfg(feature = "burn")]
@@ -227,6 +235,7 @@ impl LearnerConfig {
                 return Ok(FitOutput {
                     model: fitted.to_inference()?,
                     history: epoch_history(fitted.history()),
+                    split_gain: None,
                 });
             }
             _ => {
@@ -239,6 +248,7 @@ impl LearnerConfig {
         Ok(FitOutput {
             model,
             history: BTreeMap::new(),
+            split_gain: None,
         })
     }
 
