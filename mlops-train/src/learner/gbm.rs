@@ -30,9 +30,10 @@ use mlops_core::model::{BoostedTrees, InferenceModel, LEAF, Link, SplitRule, Tre
 use mlops_core::seed::Seed;
 use ndarray::{Array1, Array2, ArrayView2};
 use rand::seq::index::sample;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use self::grow::{Layout, TreeGrowth, grow_tree};
+use self::grow::{Layout, RowCodes, TreeGrowth, grow_tree};
 use super::histogram_tree::{Bins, Node, code};
 use super::multinomial::class_labels;
 use super::{
@@ -570,32 +571,31 @@ impl ValidGbmParams {
             rounds = p.n_estimators
         )
         .entered();
-        // Bins from the training rows only; validation rows coded with them.
-        let train_x = x.select(ndarray::Axis(0), &train);
-        let train_bins = Bins::new(train_x.view());
-        let cuts = train_bins.cuts().to_vec();
-        // Every row's codes (train rows' codes come out the same as in
-        // `train_bins`), column-major, for margin updates.
+        // Cuts from the training rows only; every row (validation rows too)
+        // coded with them, row-major.
+        let cuts = Bins::new(x.select(ndarray::Axis(0), &train).view())
+            .cuts()
+            .to_vec();
         let n_features = x.ncols();
-        let all_codes: Vec<u8> = (0..n_features)
-            .flat_map(|f| {
-                let cuts = &cuts[f];
-                x.column(f)
-                    .iter()
-                    .map(|&v| code(cuts, v))
-                    .collect::<Vec<u8>>()
-            })
-            .collect();
-        let codes = &all_codes;
-        let row_code = |r: usize| move |f: usize| codes[f * n + r];
-        let layout = Layout::new(&train_bins);
+        let mut all_codes = vec![0u8; n * n_features];
+        all_codes
+            .par_chunks_mut(n_features)
+            .zip(x.axis_iter(ndarray::Axis(0)).into_par_iter())
+            .for_each(|(out, row)| {
+                for ((o, c), &v) in out.iter_mut().zip(&cuts).zip(row) {
+                    *o = code(c, v);
+                }
+            });
+        let codes = RowCodes {
+            codes: &all_codes,
+            n_features,
+        };
+        let layout = Layout::new(&cuts);
         let growth = self.growth();
         let base = target.base(&train);
         // Margins of every row (train and valid), k per row.
         let mut f: Vec<f64> = (0..n).flat_map(|_| base.iter().copied()).collect();
         let mut gh = vec![[0.0f64; 2]; n];
-        // `grow_tree` indexes rows of the training matrix (0..train.len()).
-        let mut local_gh = vec![[0.0f64; 2]; train.len()];
         let mut trees: Vec<Vec<Node>> = Vec::new();
         let mut splits_per_round: Vec<Vec<(usize, f64)>> = Vec::new();
         let mut history = Vec::new();
@@ -605,12 +605,13 @@ impl ValidGbmParams {
         let mut round_f = vec![0.0; n * k];
         for round in 0..p.n_estimators as usize {
             let mut rng = seed.derive_index("gbm-round", round as u64).rng();
+            // Training rows (indices into `x`, increasing).
             let sampled: Vec<u32> = if n_sample == train.len() {
-                (0..train.len() as u32).collect()
+                train.iter().map(|&r| r as u32).collect()
             } else {
                 let mut s: Vec<u32> = sample(&mut rng, train.len(), n_sample)
                     .into_iter()
-                    .map(|i| i as u32)
+                    .map(|i| train[i] as u32)
                     .collect();
                 s.sort_unstable();
                 s
@@ -630,15 +631,14 @@ impl ValidGbmParams {
             let mut round_splits = Vec::new();
             for c in 0..k {
                 target.gradients(&round_f, &train, c, &mut gh);
-                for (l, &r) in local_gh.iter_mut().zip(&train) {
-                    *l = gh[r];
-                }
                 let mut rows = sampled.clone();
-                let grown = grow_tree(&train_bins, &layout, &local_gh, &mut rows, &allowed, growth);
-                // Margin updates: every row through the binned tree.
-                for r in 0..n {
-                    f[r * k + c] += leaf_value(&grown.nodes, row_code(r));
-                }
+                let grown = grow_tree(codes, &layout, &gh, &mut rows, &allowed, growth);
+                // Margin updates: every row through the binned tree (rows
+                // are independent, so this is the same on any thread count).
+                f.par_chunks_mut(k).enumerate().for_each(|(r, fr)| {
+                    let row = &all_codes[r * n_features..(r + 1) * n_features];
+                    fr[c] += leaf_value(&grown.nodes, |f| row[f]);
+                });
                 round_splits.extend(grown.splits);
                 trees.push(grown.nodes);
             }

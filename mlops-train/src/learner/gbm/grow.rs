@@ -1,6 +1,8 @@
 //! One boosting tree on gradient/hessian histograms, grown best-first.
 //!
-//! Rows are binned once ([`Bins`], at most 256 bins per feature). A node's
+//! Rows are binned once (at most 256 bins per feature) into row-major codes
+//! ([`RowCodes`]), so building a histogram reads each row's gradient and
+//! codes once per group of [`GROUP`] features. A node's
 //! histogram holds, per feature and bin, the sums of gradients and hessians
 //! and the row count; the split maximising
 //! `GL²/(HL+λ) + GR²/(HR+λ) - G²/(H+λ)` is taken (ties to the first feature
@@ -10,13 +12,13 @@
 //! helps; without `max_leaves` this is depth-wise growth to `max_depth`.
 //!
 //! Determinism: every histogram cell sums its rows in row order on one
-//! thread (features go to threads whole), and the best split is picked in
+//! thread (groups of features go to threads whole), and the best split is picked in
 //! feature order after the parallel search, so the tree does not depend on
 //! the thread count.
 
 use rayon::prelude::*;
 
-use super::super::histogram_tree::{Bins, Node};
+use super::super::histogram_tree::Node;
 use mlops_core::model::LEAF;
 
 /// Histogram builds with fewer `rows x features` cells than this stay on the
@@ -58,17 +60,34 @@ impl Cell {
     }
 }
 
+/// Features whose histograms one task fills in one pass over the rows.
+const GROUP: usize = 8;
+
+/// Bin codes of every row, row-major: `codes[r * n_features + f]`.
+#[derive(Clone, Copy)]
+pub(super) struct RowCodes<'a> {
+    pub(super) codes: &'a [u8],
+    pub(super) n_features: usize,
+}
+
+impl RowCodes<'_> {
+    fn get(&self, row: usize, f: usize) -> u8 {
+        self.codes[row * self.n_features + f]
+    }
+}
+
 /// Histogram layout: feature `f`'s bins start at `offsets[f]`.
 pub(super) struct Layout {
     offsets: Vec<usize>,
 }
 
 impl Layout {
-    pub(super) fn new(bins: &Bins) -> Layout {
-        let mut offsets = Vec::with_capacity(bins.cuts().len() + 1);
+    /// The layout for features cut at `cuts` (`cuts[f].len() + 1` bins each).
+    pub(super) fn new(cuts: &[Vec<f64>]) -> Layout {
+        let mut offsets = Vec::with_capacity(cuts.len() + 1);
         let mut at = 0;
         offsets.push(0);
-        for c in bins.cuts() {
+        for c in cuts {
             at += c.len() + 1;
             offsets.push(at);
         }
@@ -116,7 +135,7 @@ pub(super) struct Grown {
 /// `gh`, trying only the features marked in `allowed`. `rows` is permuted
 /// (each leaf's rows end up contiguous, in row order).
 pub(super) fn grow_tree(
-    bins: &Bins,
+    codes: RowCodes<'_>,
     layout: &Layout,
     gh: &[[f64; 2]],
     rows: &mut [u32],
@@ -125,7 +144,7 @@ pub(super) fn grow_tree(
 ) -> Grown {
     let mut scratch = vec![0u32; rows.len()];
     let mut hist = vec![Cell::default(); layout.len()];
-    build(bins, layout, gh, rows, &mut hist);
+    build(codes, layout, gh, rows, &mut hist);
     let mut total = Cell::default();
     for &r in rows.iter() {
         total.add(gh[r as usize]);
@@ -161,13 +180,12 @@ pub(super) fn grow_tree(
         let Some(best) = parent.best else { break };
         splits.push((best.feature, best.gain));
         // Stable partition: left rows first, each side in row order.
-        let column = bins.column(best.feature);
         let node_rows = &mut rows[parent.start..parent.end];
         let mut n_left = 0;
         let mut n_right = 0;
         for i in 0..node_rows.len() {
             let r = node_rows[i];
-            if column[r as usize] <= best.bin {
+            if codes.get(r as usize, best.feature) <= best.bin {
                 node_rows[n_left] = r;
                 n_left += 1;
             } else {
@@ -201,7 +219,7 @@ pub(super) fn grow_tree(
         } else {
             &rows[mid..parent.end]
         };
-        build(bins, layout, gh, small_rows, &mut small);
+        build(codes, layout, gh, small_rows, &mut small);
         let mut large = parent.hist;
         for (a, b) in large.iter_mut().zip(&small) {
             *a = a.minus(*b);
@@ -246,31 +264,40 @@ fn leaf(sum: Cell, growth: TreeGrowth) -> Node {
     }
 }
 
-/// Fills `hist` (zeroed, [`Layout::len`] cells) from `rows`: each feature on
-/// one thread, its cells summed in row order.
-fn build(bins: &Bins, layout: &Layout, gh: &[[f64; 2]], rows: &[u32], hist: &mut [Cell]) {
-    let fill = |f: usize, cells: &mut [Cell]| {
-        let column = bins.column(f);
+/// Fills `hist` (zeroed, [`Layout::len`] cells) from `rows`: each group of
+/// [`GROUP`] features on one thread, its cells summed in row order.
+fn build(codes: RowCodes<'_>, layout: &Layout, gh: &[[f64; 2]], rows: &[u32], hist: &mut [Cell]) {
+    let p = layout.n_features();
+    let fill = |g: usize, cells: &mut [Cell]| {
+        let (f0, f1) = (g * GROUP, ((g + 1) * GROUP).min(p));
+        let base = layout.offsets[f0];
+        let offsets: Vec<usize> = (f0..f1).map(|f| layout.offsets[f] - base).collect();
         for &r in rows {
-            cells[usize::from(column[r as usize])].add(gh[r as usize]);
+            let r = r as usize;
+            let row = &codes.codes[r * p + f0..r * p + f1];
+            let gh = gh[r];
+            for (o, &b) in offsets.iter().zip(row) {
+                cells[o + usize::from(b)].add(gh);
+            }
         }
     };
-    let mut per_feature = Vec::with_capacity(layout.n_features());
+    let mut per_group = Vec::with_capacity(p.div_ceil(GROUP));
     let mut rest = hist;
-    for w in layout.offsets.windows(2) {
-        let (a, b) = rest.split_at_mut(w[1] - w[0]);
-        per_feature.push(a);
+    for g in 0..p.div_ceil(GROUP) {
+        let (f0, f1) = (g * GROUP, ((g + 1) * GROUP).min(p));
+        let (a, b) = rest.split_at_mut(layout.offsets[f1] - layout.offsets[f0]);
+        per_group.push(a);
         rest = b;
     }
-    if rows.len() * layout.n_features() < PARALLEL_CELLS {
-        for (f, cells) in per_feature.into_iter().enumerate() {
-            fill(f, cells);
+    if rows.len() * p < PARALLEL_CELLS {
+        for (g, cells) in per_group.into_iter().enumerate() {
+            fill(g, cells);
         }
     } else {
-        per_feature
+        per_group
             .into_par_iter()
             .enumerate()
-            .for_each(|(f, cells)| fill(f, cells));
+            .for_each(|(g, cells)| fill(g, cells));
     }
 }
 
