@@ -10,7 +10,7 @@
 //!     --register churn --promote champion
 //! ```
 //!
-//! Flags: `--model logistic|forest|tree|mlp` (mlp needs `--features burn`),
+//! Flags: `--model logistic|forest|tree|gbm|mlp` (mlp needs `--features burn`),
 //! `--param KEY=VALUE` (repeatable), `--seed N`, `--data FILE.csv`,
 //! `--store DIR`, `--register NAME`, `--promote ALIAS` (gated on ROC AUC).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -53,10 +53,13 @@ fn run() -> Result<(), Box<dyn Error>> {
         "logistic" | "logreg" => "logreg",
         "forest" | "rf" => "rf",
         "tree" => "tree",
+        "gbm" | "boosting" => "gbm",
         "mlp" if cfg!(feature = "burn") => "mlp",
         "mlp" => return Err("the MLP learner needs `--features burn`".into()),
         other => {
-            return Err(format!("unknown --model `{other}`: logistic, forest, tree, mlp").into());
+            return Err(
+                format!("unknown --model `{other}`: logistic, forest, tree, gbm, mlp").into(),
+            );
         }
     };
     let mut learner = LearnerConfig::from_name(name)?;

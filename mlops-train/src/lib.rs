@@ -4,10 +4,13 @@
 //!   linear regression (linfa), decision tree (linfa-trees in a canonical,
 //!   reproducible form; smartcore for multiclass) and a random
 //!   forest (our own histogram trees, or smartcore's forest with
-//!   `ForestEngine::Smartcore`) behind the [`Learner`] /
+//!   `ForestEngine::Smartcore`), histogram gradient boosting (`GbmParams`)
+//!   behind the [`Learner`] /
 //!   [`FittedModel`] pair, with validated parameter builders; each fitted
 //!   model converts to `mlops_core::model::InferenceModel`. With the `burn`
 //!   cargo feature, an MLP (`MlpParams`) trained with burn on the CPU.
+//! - [`importance`]: split counts of tree models, permutation importance
+//!   of any model (the trainer logs both, with the booster's split gain).
 //! - [`split`]: stratified train/test, stratified k-fold and time-based
 //!   splits from an explicit `Seed`.
 //! - [`metrics`]: ROC AUC, average precision, log loss, Brier, thresholded
@@ -20,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod importance;
 pub mod learner;
 pub mod metrics;
 pub mod search;
@@ -32,8 +36,8 @@ pub use learner::{FittedModel, Learner, MulticlassLearner};
 /// The everyday API in one `use`.
 pub mod prelude {
     pub use crate::learner::{
-        ClassWeight, FittedModel, ForestEngine, ForestParams, Learner, LinearParams,
-        LogisticParams, MulticlassLearner, SplitCriterion, TreeParams,
+        ClassWeight, FittedModel, ForestEngine, ForestParams, GbmLoss, GbmParams, Learner,
+        LinearParams, LogisticParams, MulticlassLearner, SplitCriterion, TreeParams,
     };
     #[cfg(feature = "burn")]
     pub use crate::learner::{MlpParams, MlpTask};

@@ -4,13 +4,17 @@
 //! The trainer splits the data (or takes an explicit test frame), fits the
 //! feature pipeline on the training rows only, fits the learner, scores the
 //! test rows, builds a [`ModelPackage`] and logs everything to a run: params,
-//! metrics (and per-epoch history), the dataset fingerprints, the seed, the
-//! feature spec, the environment, the package and its drift profile. With
+//! metrics (and per-epoch or per-round history), the dataset fingerprints,
+//! the seed, the feature spec, the environment, the package, its drift
+//! profile and the feature importance (split counts and gains of tree
+//! models, permutation importance on the test rows, `feature_importance.json`,
+//! drawn by `mlops report --run`). With
 //! [`register`](Trainer::register) the package becomes a new model version,
 //! and with [`promote`](Trainer::promote) a promotion gate decides whether it
 //! takes an alias.
 //!
-//! All randomness derives from the one [`Seed`] (`split`, `fit`, `profile`),
+//! All randomness derives from the one [`Seed`] (`split`, `fit`, `profile`,
+//! `permutation-importance`),
 //! and the package digest excludes the run id and created time, so the same
 //! seed and data give the same [`ModelPackage::digest`] whatever the rayon
 //! thread count.
@@ -32,12 +36,15 @@ use mlops_core::tracking::{DatasetInput, Environment, Run, RunOptions, Tracker};
 use ndarray::{Array1, Array2};
 
 use crate::error::invalid;
+use crate::importance;
 use crate::metrics::{
     BinaryMetrics, MulticlassMetrics, RegressionMetrics, calibration_table, roc_curve,
 };
 use crate::split::{Split, shuffle_split, stratified_split};
 use crate::{Error, Result};
-use mlops_core::report::{CalibrationPoint, EVALUATION_ARTIFACT, Evaluation};
+use mlops_core::report::{
+    CalibrationPoint, EVALUATION_ARTIFACT, Evaluation, FeatureImportance, IMPORTANCE_ARTIFACT,
+};
 
 /// Artifact name of the package in the training run.
 pub const PACKAGE_ARTIFACT: &str = mlops_core::model::PACKAGE_ARTIFACT;
@@ -46,6 +53,9 @@ pub const SPEC_ARTIFACT: &str = "feature_spec.json";
 /// Run artifact of a multiclass run: classes and the test confusion matrix
 /// (JSON); binary runs log the ROC/calibration evaluation instead.
 pub const CONFUSION_ARTIFACT: &str = "confusion_matrix.json";
+/// Shuffles per input column of the permutation importance the trainer logs
+/// (under [`IMPORTANCE_ARTIFACT`], with split counts and gains).
+const PERMUTATION_REPEATS: usize = 5;
 /// Artifact name of the training drift profile (store codec bytes).
 pub const PROFILE_ARTIFACT: &str = mlops_core::report::PROFILE_ARTIFACT;
 
@@ -135,6 +145,7 @@ struct Fitted {
     evaluation: Option<Evaluation>,
     /// Multiclass confusion matrix (JSON), logged as an artifact.
     confusion: Option<serde_json::Value>,
+    importance: FeatureImportance,
     train: Frame,
     test: Frame,
     split: Option<Split>,
@@ -419,8 +430,23 @@ impl Trainer {
                 (metrics, evaluation, fit.model.predict(&x_train)?, None)
             }
         };
+        let importance = FeatureImportance {
+            features: features.output_names().to_vec(),
+            split_count: importance::split_counts(&fit.model),
+            split_gain: fit.split_gain.clone(),
+            permutation: Some(importance::permutation_importance(
+                &fit.model,
+                &task,
+                &x_test,
+                &y_test,
+                &importance::input_groups(&features),
+                PERMUTATION_REPEATS,
+                self.seed.derive("permutation-importance"),
+            )?),
+        };
         Ok(Fitted {
             confusion,
+            importance,
             features,
             fit,
             task,
@@ -508,6 +534,7 @@ impl Trainer {
             train_scores,
             evaluation,
             confusion,
+            importance,
             train,
             test,
             split,
@@ -561,6 +588,7 @@ impl Trainer {
         if let Some(evaluation) = &evaluation {
             run.log_artifact(EVALUATION_ARTIFACT, &evaluation.to_json()?)?;
         }
+        run.log_artifact(IMPORTANCE_ARTIFACT, &importance.to_json()?)?;
         if let Some(confusion) = &confusion {
             let bytes = serde_json::to_vec_pretty(confusion)
                 .map_err(|e| invalid("confusion matrix", e.to_string()))?;

@@ -63,9 +63,28 @@ fn learners() -> Vec<(&'static str, LearnerConfig, FeatureSpec)> {
         (
             "linear",
             LearnerConfig::from_name("linear").expect("linear"),
-            charges,
+            charges.clone(),
         ),
     ];
+    // Boosting with every seeded draw on: row and column subsampling and
+    // the early-stopping split; binary, 3-class and squared error.
+    let gbm = LearnerConfig::from_name("gbm")
+        .expect("gbm")
+        .set_param("n_estimators", "30")
+        .and_then(|g| g.set_param("subsample", "0.8"))
+        .and_then(|g| g.set_param("colsample", "0.7"))
+        .expect("gbm params");
+    let gbm_regression = gbm
+        .clone()
+        .set_param("loss", "squared_error")
+        .expect("loss");
+    all.push(("gbm", gbm.clone(), churn_spec(&frame)));
+    all.push((
+        "gbm-multiclass",
+        gbm,
+        FeatureSpec::infer(&frame, "Contract", None).expect("spec"),
+    ));
+    all.push(("gbm-regression", gbm_regression, charges));
     #[cfg(feature = "burn")]
     all.push((
         "mlp",
@@ -86,6 +105,10 @@ fn learners() -> Vec<(&'static str, LearnerConfig, FeatureSpec)> {
         FeatureSpec::infer(&frame, "Contract", None).expect("spec"),
     ));
     all
+}
+
+fn churn_spec(frame: &Frame) -> FeatureSpec {
+    FeatureSpec::infer(frame, "Churn", Some("Yes")).expect("spec")
 }
 
 fn train(learner: &LearnerConfig, spec: &FeatureSpec, frame: &Frame, seed: u64) -> ModelPackage {

@@ -37,11 +37,11 @@ pub struct TrainArgs {
     pub target: String,
     /// The positive label (binary classification); omit for a numeric
     /// regression target, or for multiclass on a text target with more
-    /// than two labels (logreg and rf).
+    /// than two labels (logreg, tree, rf and gbm).
     #[arg(long)]
     pub positive: Option<String>,
-    /// The learner: logreg, tree, rf or linear (mlp needs the `burn`
-    /// feature).
+    /// The learner: logreg, tree, rf, gbm (gradient boosting) or linear
+    /// (mlp needs the `burn` feature).
     #[arg(long, default_value = "logreg")]
     pub model: String,
     /// Root seed of the split, the learner and the profile.

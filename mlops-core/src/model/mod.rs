@@ -12,12 +12,16 @@
 //!   logistic regression).
 //! - [`ClassTreeEnsemble`]: trees whose leaves hold `k` class probabilities,
 //!   averaged over trees (multiclass tree or forest).
+//! - [`BoostedTrees`]: leaf values summed over the trees onto a base margin,
+//!   through a logistic, identity or `k`-class softmax link (gradient
+//!   boosting).
 //! - [`DenseMlp`]: dense layers with ReLU between them and a logistic,
 //!   identity or `k`-class softmax output; prediction allocates nothing.
 //! - [`ModelPackage`]: the deployable artifact (features, model, profiles,
 //!   metadata and lineage) in a checksummed, versioned container;
 //!   [`load_registered`] reads one through the registry.
 
+mod boosted;
 mod class_trees;
 mod linear;
 mod mlp;
@@ -25,6 +29,7 @@ pub mod package;
 mod softmax;
 mod tree;
 
+pub use boosted::BoostedTrees;
 pub use class_trees::ClassTreeEnsemble;
 pub use linear::{LinearModel, Link};
 pub use mlp::{DenseLayer, DenseMlp, MAX_HIDDEN_WIDTH, MAX_LAYERS, MAX_PARAMETERS};
@@ -73,6 +78,9 @@ pub enum InferenceModel {
     Softmax(SoftmaxModel),
     /// Trees whose leaves hold `k` class probabilities.
     ClassTrees(ClassTreeEnsemble),
+    /// Gradient-boosted trees: summed leaves, base margin, link (one output
+    /// or `k` softmax class probabilities).
+    Boosted(BoostedTrees),
 }
 
 impl InferenceModel {
@@ -84,6 +92,7 @@ impl InferenceModel {
             InferenceModel::Mlp(m) => m.n_features(),
             InferenceModel::Softmax(m) => m.n_features(),
             InferenceModel::ClassTrees(m) => m.n_features(),
+            InferenceModel::Boosted(m) => m.n_features(),
         }
     }
 
@@ -95,6 +104,7 @@ impl InferenceModel {
             InferenceModel::Mlp(m) => m.n_outputs(),
             InferenceModel::Softmax(m) => m.n_classes(),
             InferenceModel::ClassTrees(m) => m.n_classes(),
+            InferenceModel::Boosted(m) => m.n_outputs(),
         }
     }
 
@@ -209,6 +219,7 @@ impl InferenceModel {
     fn predict_rows_checked(&self, rows: &[f64], out: &mut [f64]) {
         match self {
             InferenceModel::Trees(m) => m.predict_rows_checked(rows, out),
+            InferenceModel::Boosted(m) => m.predict_rows_checked(rows, out),
             _ => {
                 let n = self.n_features().max(1);
                 for (row, o) in rows.chunks_exact(n).zip(out.iter_mut()) {
@@ -234,6 +245,7 @@ impl InferenceModel {
             InferenceModel::Linear(m) => m.predict_checked(row),
             InferenceModel::Trees(m) => m.predict_checked(row),
             InferenceModel::Mlp(m) => m.predict_checked(row),
+            InferenceModel::Boosted(m) => m.predict_checked(row),
             // Unreachable behind `check_single`; NaN rather than a panic.
             InferenceModel::Softmax(_) | InferenceModel::ClassTrees(_) => f64::NAN,
         }
@@ -245,6 +257,7 @@ impl InferenceModel {
             InferenceModel::Softmax(m) => m.predict_checked(row, out),
             InferenceModel::ClassTrees(m) => m.predict_checked(row, out),
             InferenceModel::Mlp(m) => m.predict_into_checked(row, out),
+            InferenceModel::Boosted(m) => m.predict_into_checked(row, out),
             _ => out[0] = self.predict_checked(row),
         }
     }

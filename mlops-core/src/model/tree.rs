@@ -249,8 +249,37 @@ impl TreeEnsemble {
 
     /// Prediction for a row already checked for length and finiteness.
     pub(crate) fn predict_checked(&self, row: &[f64]) -> f64 {
-        let sum: f64 = self.roots.iter().map(|&r| self.leaf_value(r, row)).sum();
-        sum / self.roots.len() as f64
+        self.sum_checked(row) / self.roots.len() as f64
+    }
+
+    /// Sum of the leaf outputs over the trees, in tree order, for a row
+    /// already checked (the block scorer's sums equal it bit for bit).
+    pub(crate) fn sum_checked(&self, row: &[f64]) -> f64 {
+        self.roots.iter().map(|&r| self.leaf_value(r, row)).sum()
+    }
+
+    /// [`sum_checked`](Self::sum_checked) for many checked rows (row-major)
+    /// through the block scorer, `finish` applied to each sum.
+    pub(crate) fn sum_rows_checked(
+        &self,
+        rows: &[f64],
+        out: &mut [f64],
+        finish: impl Fn(&mut f64),
+    ) {
+        self.layout.score_sums(
+            self.split_rule,
+            &self.roots,
+            self.n_features,
+            rows,
+            out,
+            finish,
+        );
+    }
+
+    /// Leaf output of tree `tree` (an index into [`roots`](Self::roots))
+    /// for a checked row.
+    pub(crate) fn tree_value(&self, tree: usize, row: &[f64]) -> f64 {
+        self.leaf_value(self.roots[tree], row)
     }
 
     /// Iterative descent from `root`; indices were validated in `new`, and

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::html::{Cell, Page};
+use super::importance::{FeatureImportance, IMPORTANCE_ARTIFACT};
 use super::svg::{LineChart, Series};
 use crate::drift::{ColumnProfile, Profile};
 use crate::tracking::{RunInfo, Tracker, utc_text};
@@ -52,7 +53,8 @@ impl Evaluation {
 /// Renders the report of one run from the store as a self-contained HTML
 /// page: attributes, params, latest metrics, a chart per metric with more
 /// than one point, the ROC and calibration curves when the run logged an
-/// [`EVALUATION_ARTIFACT`], and a per-column summary of the training data
+/// [`EVALUATION_ARTIFACT`], feature importance bar charts when it logged an
+/// [`IMPORTANCE_ARTIFACT`], and a per-column summary of the training data
 /// when it logged a [`PROFILE_ARTIFACT`].
 pub fn run_html(tracker: &Tracker, run_id: &str) -> Result<String> {
     let info = tracker.get_run(run_id)?;
@@ -67,6 +69,13 @@ pub fn run_html(tracker: &Tracker, run_id: &str) -> Result<String> {
     let profile = if has(PROFILE_ARTIFACT) {
         Some(Profile::from_bytes(
             &tracker.read_artifact(run_id, PROFILE_ARTIFACT)?,
+        )?)
+    } else {
+        None
+    };
+    let importance = if has(IMPORTANCE_ARTIFACT) {
+        Some(FeatureImportance::from_json(
+            &tracker.read_artifact(run_id, IMPORTANCE_ARTIFACT)?,
         )?)
     } else {
         None
@@ -111,6 +120,13 @@ pub fn run_html(tracker: &Tracker, run_id: &str) -> Result<String> {
     if let Some(eval) = evaluation {
         page.heading("Evaluation");
         page.charts([roc_chart(&eval), calibration_chart(&eval)]);
+    }
+    if let Some(importance) = importance {
+        let charts = importance.charts();
+        if !charts.is_empty() {
+            page.heading("Feature importance");
+            page.charts(charts);
+        }
     }
     if let Some(profile) = profile {
         features(&mut page, &profile);

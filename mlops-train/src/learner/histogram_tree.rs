@@ -79,7 +79,7 @@ impl Bins {
         &self.cuts
     }
 
-    fn column(&self, f: usize) -> &[u8] {
+    pub(super) fn column(&self, f: usize) -> &[u8] {
         &self.codes[f * self.rows..(f + 1) * self.rows]
     }
 }

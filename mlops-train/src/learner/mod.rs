@@ -1,7 +1,7 @@
 //! Learners behind one trait pair.
 //!
 //! A params builder (`LogisticParams`, `TreeParams`, `LinearParams`,
-//! `ForestParams`, and `MlpParams` with the `burn` feature) is checked once into its `Valid*` form, which implements
+//! `ForestParams`, `GbmParams`, and `MlpParams` with the `burn` feature) is checked once into its `Valid*` form, which implements
 //! [`Learner`]. Fitting gives a [`FittedModel`] that predicts with the
 //! library itself and converts to the library-free
 //! [`InferenceModel`] that packages and serving use.
@@ -9,11 +9,12 @@
 //! Classification targets are `0.0` / `1.0` (positive class = `1.0`);
 //! predictions are positive-class probabilities. Regression targets are any
 //! finite values. Learners that also implement [`MulticlassLearner`]
-//! (logistic regression, decision tree, random forest, and the MLP with the
+//! (logistic regression, decision tree, random forest, gradient boosting, and the MLP with the
 //! `burn` feature) fit class indices
 //! `0..k` and predict `k` class probabilities per row.
 
 mod forest;
+mod gbm;
 mod histogram_tree;
 mod lbfgs;
 mod linear;
@@ -26,6 +27,7 @@ mod smartcore_tree;
 mod tree;
 
 pub use forest::{FittedClassForest, FittedForest, ForestEngine, ForestParams, ValidForestParams};
+pub use gbm::{FittedGbm, GbmLoss, GbmParams, RoundLoss, ValidGbmParams};
 pub use linear::{FittedLinear, LinearParams, ValidLinearParams};
 pub use logistic::{ClassWeight, FittedLogistic, LogisticParams, ValidLogisticParams};
 #[cfg(feature = "burn")]

@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use crate::error::invalid;
 use crate::learner::{
-    FittedModel, ForestParams, Learner, LinearParams, LogisticParams, MulticlassLearner, TreeParams,
+    FittedModel, ForestParams, GbmLoss, GbmParams, Learner, LinearParams, LogisticParams,
+    MulticlassLearner, RoundLoss, TreeParams,
 };
 use crate::{Error, Result};
 
@@ -54,6 +55,8 @@ pub enum LearnerConfig {
     Forest(ForestParams),
     /// Linear regression (`linear`).
     Linear(LinearParams),
+    /// Histogram gradient boosting (`gbm`).
+    Gbm(GbmParams),
     /// Multi-layer perceptron on burn (`mlp`, `burn` feature).
     #[cfg(feature = "burn")]
     Mlp(crate::learner::MlpParams),
@@ -66,17 +69,21 @@ pub enum LearnerConfig {
 pub struct FitOutput {
     /// The model in mlops' own inference form.
     pub model: InferenceModel,
-    /// Per-epoch values, by metric key; empty for learners without epochs.
+    /// Per-epoch (or per boosting round) values, by metric key; empty for
+    /// learners without epochs.
     pub history: BTreeMap<String, Vec<f64>>,
+    /// Per model input, the summed loss reduction of its splits, for
+    /// learners that record it (gradient boosting).
+    pub split_gain: Option<Vec<f64>>,
 }
 
 impl LearnerConfig {
     /// Every learner name [`from_name`](Self::from_name) accepts.
     #[cfg(not(feature = "burn"))]
-    pub const NAMES: &'static [&'static str] = &["logreg", "tree", "rf", "linear"];
+    pub const NAMES: &'static [&'static str] = &["logreg", "tree", "rf", "linear", "gbm"];
     /// Every learner name [`from_name`](Self::from_name) accepts.
     #[cfg(feature = "burn")]
-    pub const NAMES: &'static [&'static str] = &["logreg", "tree", "rf", "linear", "mlp"];
+    pub const NAMES: &'static [&'static str] = &["logreg", "tree", "rf", "linear", "gbm", "mlp"];
 
     /// The learner called `name` with default hyper-parameters.
     pub fn from_name(name: &str) -> Result<Self> {
@@ -85,6 +92,7 @@ impl LearnerConfig {
             "tree" => LearnerConfig::Tree(TreeParams::new()),
             "rf" => LearnerConfig::Forest(ForestParams::new()),
             "linear" => LearnerConfig::Linear(LinearParams::new()),
+            "gbm" => LearnerConfig::Gbm(GbmParams::new()),
             #[cfg(feature = "burn")]
             "mlp" => LearnerConfig::Mlp(crate::learner::MlpParams::new()),
             other => {
@@ -99,13 +107,14 @@ impl LearnerConfig {
         })
     }
 
-    /// Short name: `logreg`, `tree`, `rf`, `linear`.
+    /// Short name: `logreg`, `tree`, `rf`, `linear`, `gbm`, `mlp`.
     pub fn name(&self) -> &'static str {
         match self {
             LearnerConfig::Logistic(_) => "logreg",
             LearnerConfig::Tree(_) => "tree",
             LearnerConfig::Forest(_) => "rf",
             LearnerConfig::Linear(_) => "linear",
+            LearnerConfig::Gbm(_) => "gbm",
             #[cfg(feature = "burn")]
             LearnerConfig::Mlp(_) => "mlp",
         }
@@ -115,6 +124,10 @@ impl LearnerConfig {
     pub fn task(&self) -> TaskKind {
         match self {
             LearnerConfig::Linear(_) => TaskKind::Regression,
+            LearnerConfig::Gbm(p) => match p.clone().check().map(|v| v.loss()) {
+                Ok(GbmLoss::SquaredError) => TaskKind::Regression,
+                _ => TaskKind::BinaryClassification,
+            },
             #[cfg(feature = "burn")]
             LearnerConfig::Mlp(p) => match p.clone().check().map(|v| v.task()) {
                 Ok(crate::learner::MlpTask::Regression) => TaskKind::Regression,
@@ -131,6 +144,7 @@ impl LearnerConfig {
             LearnerConfig::Tree(p) => p.clone().check().map(drop),
             LearnerConfig::Forest(p) => p.clone().check().map(drop),
             LearnerConfig::Linear(p) => p.clone().check().map(drop),
+            LearnerConfig::Gbm(p) => p.clone().check().map(drop),
             #[cfg(feature = "burn")]
             LearnerConfig::Mlp(p) => p.clone().check().map(drop),
         }
@@ -144,27 +158,41 @@ impl LearnerConfig {
             LearnerConfig::Tree(p) => convert(p.clone().check()?.fit(x, y, seed)?)?,
             LearnerConfig::Forest(p) => convert(p.clone().check()?.fit(x, y, seed)?)?,
             LearnerConfig::Linear(p) => convert(p.clone().check()?.fit(x, y, seed)?)?,
+            LearnerConfig::Gbm(p) => {
+                let fitted = p.clone().check()?.fit(x, y, seed)?;
+                return Ok(FitOutput {
+                    model: fitted.to_inference()?,
+                    history: round_history(fitted.history()),
+                    split_gain: Some(fitted.split_gain().to_vec()),
+                });
+            }
             #[cfg(feature = "burn")]
             LearnerConfig::Mlp(p) => {
                 let fitted = p.clone().check()?.fit(x, y, seed)?;
                 return Ok(FitOutput {
                     model: fitted.to_inference()?,
                     history: epoch_history(fitted.history()),
+                    split_gain: None,
                 });
             }
         };
         Ok(FitOutput {
             model,
             history: BTreeMap::new(),
+            split_gain: None,
         })
     }
 
     /// Whether [`fit_multiclass`](Self::fit_multiclass) supports this
-    /// learner (logistic regression, decision tree, random forest, and the
-    /// MLP unless its task is regression).
+    /// learner (logistic regression, decision tree, random forest, gradient
+    /// boosting with log loss, and the MLP unless its task is regression).
     pub fn supports_multiclass(&self) -> bool {
         match self {
             LearnerConfig::Logistic(_) | LearnerConfig::Tree(_) | LearnerConfig::Forest(_) => true,
+            LearnerConfig::Gbm(p) => p
+                .clone()
+                .check()
+                .is_ok_and(|v| v.loss() == GbmLoss::LogLoss),
             #[cfg(feature = "burn")]
             LearnerConfig::Mlp(p) => p
                 .clone()
@@ -193,12 +221,21 @@ impl LearnerConfig {
             LearnerConfig::Forest(p) => {
                 convert(p.clone().check()?.fit_multiclass(x, y, n_classes, seed)?)?
             }
+            LearnerConfig::Gbm(p) => {
+                let fitted = p.clone().check()?.fit_multiclass(x, y, n_classes, seed)?;
+                return Ok(FitOutput {
+                    model: fitted.to_inference()?,
+                    history: round_history(fitted.history()),
+                    split_gain: Some(fitted.split_gain().to_vec()),
+                });
+            }
             #[cfg(feature = "burn")]
             LearnerConfig::Mlp(p) => {
                 let fitted = p.clone().check()?.fit_multiclass(x, y, n_classes, seed)?;
                 return Ok(FitOutput {
                     model: fitted.to_inference()?,
                     history: epoch_history(fitted.history()),
+                    split_gain: None,
                 });
             }
             _ => {
@@ -211,6 +248,7 @@ impl LearnerConfig {
         Ok(FitOutput {
             model,
             history: BTreeMap::new(),
+            split_gain: None,
         })
     }
 
@@ -308,10 +346,26 @@ impl LearnerConfig {
             LearnerConfig::Tree(_) => "tree",
             LearnerConfig::Forest(_) => "forest",
             LearnerConfig::Linear(_) => "linear",
+            LearnerConfig::Gbm(_) => "gbm",
             #[cfg(feature = "burn")]
             LearnerConfig::Mlp(_) => "mlp",
         }
     }
+}
+
+/// Per-round boosting losses as metric histories: `train_loss` and, with
+/// early stopping, `valid_loss` (one value per round boosted).
+fn round_history(rounds: &[RoundLoss]) -> BTreeMap<String, Vec<f64>> {
+    let mut history = BTreeMap::new();
+    history.insert(
+        "train_loss".to_owned(),
+        rounds.iter().map(|r| r.train).collect(),
+    );
+    let valid: Vec<f64> = rounds.iter().filter_map(|r| r.valid).collect();
+    if !valid.is_empty() && valid.len() == rounds.len() {
+        history.insert("valid_loss".to_owned(), valid);
+    }
+    history
 }
 
 /// `1,2.5,3` as the JSON form of `ClassWeight::PerClass`.

@@ -90,8 +90,25 @@ impl BlockLayout {
         rows: &[f64],
         out: &mut [f64],
     ) {
-        debug_assert_eq!(rows.len(), out.len() * n_features);
         let n_trees = roots.len() as f64;
+        self.score_sums(rule, roots, n_features, rows, out, |o| *o /= n_trees);
+    }
+
+    /// Writes the sum of leaf outputs over `roots` (in tree order, from the
+    /// empty sum) of each row of `rows` to `out`, then applies `finish` to
+    /// each sum while its block is still in cache. [`score`](Self::score)
+    /// divides by the tree count; boosted trees add their base score and
+    /// link.
+    pub(crate) fn score_sums(
+        &self,
+        rule: SplitRule,
+        roots: &[u32],
+        n_features: usize,
+        rows: &[f64],
+        out: &mut [f64],
+        finish: impl Fn(&mut f64),
+    ) {
+        debug_assert_eq!(rows.len(), out.len() * n_features);
         for (block, out) in rows
             .chunks(BLOCK_ROWS * n_features)
             .zip(out.chunks_mut(BLOCK_ROWS))
@@ -100,9 +117,7 @@ impl BlockLayout {
                 SplitRule::LessThan => self.score_block::<false>(roots, n_features, block, out),
                 SplitRule::LessOrEqual => self.score_block::<true>(roots, n_features, block, out),
             }
-            for o in out.iter_mut() {
-                *o /= n_trees;
-            }
+            out.iter_mut().for_each(&finish);
         }
     }
 
