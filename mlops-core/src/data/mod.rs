@@ -29,7 +29,7 @@ pub use describe::{
 pub use frame::{Field, Frame, Schema};
 #[cfg(feature = "parquet")]
 pub use parquet::{DEFAULT_BATCH_ROWS, ParquetBatches, ParquetReader, ParquetWriter};
-pub use table::{TableFormat, read_table};
+pub use table::{TableFormat, TableWriter, read_table};
 
 impl Frame {
     /// Reads a CSV file strictly with inferred types; see [`CsvReader`] for

@@ -76,6 +76,23 @@ impl ParquetReader {
         self
     }
 
+    /// The file's column names, in order (from its footer; no data read).
+    pub fn file_columns(path: impl AsRef<Path>) -> Result<Vec<String>> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error(path))?;
+        Ok(builder
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect())
+    }
+
     /// Streams the file as frames of at most `batch_rows` rows.
     pub fn batches(&self, path: impl AsRef<Path>) -> Result<ParquetBatches> {
         let path = path.as_ref();
@@ -222,6 +239,11 @@ impl<W: Write + Send> ParquetWriter<W> {
             writer: None,
             rows: 0,
         }
+    }
+
+    /// The output's name in errors.
+    pub fn target(&self) -> &Path {
+        &self.target
     }
 
     /// Appends the rows of `frame` (its schema must match the first one's).

@@ -2,7 +2,8 @@
 //! extension (or an explicit choice, as a `--format` flag gives), and
 //! [`read_table`] reads either into a [`Frame`].
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use super::csv_reader::CsvReader;
@@ -108,6 +109,113 @@ impl Frame {
             TableFormat::Parquet => self.write_parquet_path(path),
             #[cfg(not(feature = "parquet"))]
             TableFormat::Parquet => unreachable!("checked above"),
+        }
+    }
+}
+
+/// Writes frames, one after another, to one CSV or Parquet output (a
+/// header or schema from the first frame). Batch jobs stream their output
+/// through it.
+pub struct TableWriter<W: Write + Send> {
+    inner: Inner<W>,
+    rows: u64,
+}
+
+enum Inner<W: Write + Send> {
+    Csv {
+        out: W,
+        header: bool,
+        target: PathBuf,
+    },
+    #[cfg(feature = "parquet")]
+    Parquet(Box<super::parquet::ParquetWriter<W>>),
+}
+
+impl<W: Write + Send> std::fmt::Debug for TableWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableWriter")
+            .field("format", &self.format())
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Write + Send> TableWriter<W> {
+    /// A writer of `format` into `out`, named `target` in errors.
+    pub fn new(out: W, target: &Path, format: TableFormat) -> Result<Self> {
+        format.check_supported(target)?;
+        let inner = match format {
+            TableFormat::Csv => Inner::Csv {
+                out,
+                header: true,
+                target: target.to_owned(),
+            },
+            #[cfg(feature = "parquet")]
+            TableFormat::Parquet => {
+                Inner::Parquet(Box::new(super::parquet::ParquetWriter::new(out, target)))
+            }
+            #[cfg(not(feature = "parquet"))]
+            TableFormat::Parquet => unreachable!("checked above"),
+        };
+        Ok(TableWriter { inner, rows: 0 })
+    }
+
+    /// The output format.
+    pub fn format(&self) -> TableFormat {
+        match self.inner {
+            Inner::Csv { .. } => TableFormat::Csv,
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(_) => TableFormat::Parquet,
+        }
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Appends `frame`'s rows (same columns as the first frame's).
+    pub fn write(&mut self, frame: Frame) -> Result<()> {
+        self.rows += frame.n_rows() as u64;
+        match &mut self.inner {
+            Inner::Csv { out, header, .. } => {
+                frame.write_csv_rows(&mut *out, *header)?;
+                *header = false;
+                Ok(())
+            }
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(w) => w.write(frame),
+        }
+    }
+
+    /// Completes the output (a CSV header or Parquet schema from `empty`
+    /// when no frame came) and hands it back, flushed.
+    pub fn finish(self, empty: &Frame) -> Result<W> {
+        match self.inner {
+            Inner::Csv {
+                mut out,
+                header,
+                target,
+            } => {
+                if header {
+                    empty.take(&[])?.write_csv_rows(&mut out, true)?;
+                }
+                out.flush().map_err(|source| Error::Io {
+                    path: target,
+                    source,
+                })?;
+                Ok(out)
+            }
+            #[cfg(feature = "parquet")]
+            Inner::Parquet(w) => {
+                let target = w.target().to_owned();
+                let (mut out, _) = w.finish(empty)?;
+                out.flush().map_err(|source| Error::Io {
+                    path: target,
+                    source,
+                })?;
+                Ok(out)
+            }
         }
     }
 }
