@@ -94,7 +94,7 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> Result<()> {
     emit(&train(ctx, args)?, ctx.json)
 }
 
-fn read(ctx: &Context, path: &PathBuf, drop: &[&str]) -> Result<Frame> {
+fn read(ctx: &Context, path: &std::path::Path, drop: &[&str]) -> Result<Frame> {
     let frame = ctx.read_table(path, &CsvReader::new())?;
     if drop.is_empty() {
         return Ok(frame);
