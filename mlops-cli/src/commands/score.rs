@@ -66,6 +66,22 @@ pub struct ScoreReport {
     drift: Option<DriftReport>,
 }
 
+impl ScoreReport {
+    fn new(summary: mlops_serve::BatchSummary, model: String, args: ScoreArgs) -> Self {
+        ScoreReport {
+            rows: summary.rows,
+            scored: summary.scored,
+            rejected: summary.rejected,
+            unknown_categories: summary.unknown_categories,
+            seconds: summary.seconds,
+            model,
+            output: args.output,
+            rejects: args.rejects,
+            drift: summary.drift,
+        }
+    }
+}
+
 impl Report for ScoreReport {
     fn write_human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(
@@ -171,20 +187,7 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     // Dropping an uncommitted output removes its temporary file.
     let summary = result?;
     out.commit()?;
-    emit(
-        &ScoreReport {
-            rows: summary.rows,
-            scored: summary.scored,
-            rejected: summary.rejected,
-            unknown_categories: summary.unknown_categories,
-            seconds: summary.seconds,
-            model,
-            output: args.output,
-            rejects: args.rejects,
-            drift: summary.drift,
-        },
-        ctx.json,
-    )
+    emit(&ScoreReport::new(summary, model, args), ctx.json)
 }
 
 /// `mlops score` of a Parquet input: output and rejects in the format of
@@ -218,20 +221,7 @@ fn score_parquet(
     bar.finish_and_clear();
     let (out, summary) = result?;
     out.commit()?;
-    emit(
-        &ScoreReport {
-            rows: summary.rows,
-            scored: summary.scored,
-            rejected: summary.rejected,
-            unknown_categories: summary.unknown_categories,
-            seconds: summary.seconds,
-            model,
-            output: args.output,
-            rejects: args.rejects,
-            drift: summary.drift,
-        },
-        ctx.json,
-    )
+    emit(&ScoreReport::new(summary, model, args), ctx.json)
 }
 
 /// A byte-based bar on stderr, hidden when stderr is not a terminal or the
