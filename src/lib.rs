@@ -2,7 +2,8 @@
 //!
 //! This facade re-exports the member crates and a [`prelude`]:
 //!
-//! - [`core`] (`mlops-core`): frames and CSV, feature pipelines, seeds,
+//! - [`core`] (`mlops-core`): frames, CSV and (features `arrow`, `parquet`)
+//!   Arrow record batches and Parquet files, feature pipelines, seeds,
 //!   fingerprints, the embedded store, tracking, registry, drift checks and
 //!   inference-form models and model packages.
 //! - [`train`] (`mlops-train`): learners (argmin, linfa, linfa-trees, smartcore, burn), seeded
@@ -74,7 +75,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The everyday API in one `use mlops::prelude::*;`.
 pub mod prelude {
-    pub use mlops_core::data::{Column, ColumnType, CsvReader, Frame, Value};
+    pub use mlops_core::data::{Column, ColumnType, CsvReader, Frame, TableFormat, Value};
+    #[cfg(feature = "parquet")]
+    pub use mlops_core::data::{ParquetReader, ParquetWriter};
     pub use mlops_core::drift::{DriftOptions, DriftReport, Profile};
     pub use mlops_core::features::{FeatureSpec, FittedFeatures};
     pub use mlops_core::fingerprint::Digest;

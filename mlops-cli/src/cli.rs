@@ -36,6 +36,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Format of the input tables (csv or parquet); default: by extension
+    /// (`.parquet`/`.pq` is Parquet, anything else CSV).
+    #[arg(long, global = true)]
+    pub format: Option<mlops_core::data::TableFormat>,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,

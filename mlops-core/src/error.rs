@@ -75,6 +75,36 @@ pub enum Error {
         found: &'static str,
     },
 
+    /// An Arrow column has a type with no `Frame` counterpart.
+    #[error("column `{column}`: Arrow type {arrow_type} is not supported ({reason})")]
+    ArrowType {
+        /// The column.
+        column: String,
+        /// The Arrow data type, as Arrow prints it.
+        arrow_type: String,
+        /// What would be supported instead.
+        reason: String,
+    },
+
+    /// A Parquet file cannot be read or written.
+    #[error("{}: parquet: {reason}", path.display())]
+    Parquet {
+        /// The file (or target) involved.
+        path: PathBuf,
+        /// What the Parquet or Arrow library reported.
+        reason: String,
+    },
+
+    /// A table file has a format this build cannot read (unknown
+    /// extension, or a feature that is off).
+    #[error("{}: {reason}", path.display())]
+    TableFormat {
+        /// The file.
+        path: PathBuf,
+        /// Why, and what to do.
+        reason: String,
+    },
+
     /// Columns (or a row and a schema) disagree in length or shape.
     #[error("shape mismatch: {0}")]
     Shape(String),

@@ -459,6 +459,19 @@ impl Trainer {
         })
     }
 
+    /// [`Trainer::train`] on a CSV or Parquet file (by its extension; see
+    /// [`mlops_core::data::read_table`]), recorded as the data source
+    /// unless one was set.
+    pub fn train_path(&self, tracker: &Tracker, path: &std::path::Path) -> Result<TrainOutcome> {
+        let frame = mlops_core::data::read_table(path, None, &mlops_core::data::CsvReader::new())?;
+        if self.data_source == "frame" {
+            let mut with_source = self.clone();
+            with_source.data_source = path.display().to_string();
+            return with_source.train(tracker, &frame);
+        }
+        self.train(tracker, &frame)
+    }
+
     /// Trains, logs a run to `tracker` and, if asked, registers and gates
     /// the package in the registry on the tracker's store.
     ///

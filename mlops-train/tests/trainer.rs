@@ -309,3 +309,33 @@ fn mlp_logs_per_epoch_history() {
     }
     assert!(outcome.metrics["roc_auc"] > 0.7, "{:?}", outcome.metrics);
 }
+
+/// `Trainer::train_path` on the same rows as CSV and as Parquet: the same
+/// metrics and the same predictions, bit for bit.
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_and_csv_files_train_the_same_package() {
+    let frame = telco();
+    let dir = tempfile::tempdir().expect("dir");
+    let (csv, parquet) = (dir.path().join("t.csv"), dir.path().join("t.parquet"));
+    frame.write_csv_path(&csv).expect("csv");
+    frame.write_parquet_path(&parquet).expect("parquet");
+    let train = |path: &std::path::Path| {
+        let tracker = Tracker::new(Arc::new(MemoryStore::new()));
+        Trainer::new(
+            spec(&frame),
+            LearnerConfig::from_name("logreg").expect("lr"),
+        )
+        .seed(Seed(7))
+        .data_source("telco")
+        .train_path(&tracker, path)
+        .expect("train")
+    };
+    let (a, b) = (train(&csv), train(&parquet));
+    assert_eq!(a.metrics, b.metrics);
+    let bits = |p: &ModelPackage| {
+        let scores = p.predict_frame(&frame).expect("predict");
+        scores.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    };
+    assert_eq!(bits(&a.package), bits(&b.package));
+}

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, Subcommand};
-use mlops_core::data::{ColumnSummary, ColumnType, CsvReader, FrameSummary, RejectedRow};
+use mlops_core::data::{
+    ColumnSummary, ColumnType, CsvReader, FrameSummary, RejectedRow, TableFormat,
+};
 use mlops_core::seed::Seed;
 use mlops_core::synth::ChurnSynth;
 use serde::Serialize;
@@ -27,7 +29,7 @@ pub enum DataCommand {
 /// Arguments of `mlops data profile`.
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
-    /// The CSV file (with a header row).
+    /// The CSV file (with a header row) or Parquet file.
     pub file: PathBuf,
     /// Force a column's type instead of inferring it; repeatable.
     #[arg(long = "schema", value_name = "COL=numeric|categorical", value_parser = parse_schema_entry)]
@@ -58,7 +60,7 @@ pub struct SynthArgs {
 /// Runs a `data` command.
 pub fn run(ctx: &Context, cmd: DataCommand) -> Result<()> {
     match cmd {
-        DataCommand::Profile(args) => emit(&profile(&args)?, ctx.json),
+        DataCommand::Profile(args) => emit(&profile(ctx, &args)?, ctx.json),
         DataCommand::Synth(args) => emit(&synth(&args)?, ctx.json),
     }
 }
@@ -92,7 +94,15 @@ struct ProfileReport {
     rejected: Vec<RejectedRow>,
 }
 
-fn profile(args: &ProfileArgs) -> Result<ProfileReport> {
+fn profile(ctx: &Context, args: &ProfileArgs) -> Result<ProfileReport> {
+    if ctx.table_format(&args.file) == TableFormat::Parquet {
+        // Typed already: nothing to infer, no cell to reject.
+        return Ok(ProfileReport {
+            file: args.file.display().to_string(),
+            summary: ctx.read_table(&args.file, &CsvReader::new())?.describe(),
+            rejected: Vec::new(),
+        });
+    }
     let outcome = CsvReader::new()
         .schema(args.schema.iter().cloned())
         .lenient(args.lenient)

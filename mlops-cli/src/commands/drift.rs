@@ -14,10 +14,10 @@ use crate::output::{Report, emit};
 /// Arguments of `mlops drift`.
 #[derive(Debug, Args)]
 pub struct DriftArgs {
-    /// The reference CSV file (for example the training data).
+    /// The reference CSV or Parquet file (for example the training data).
     #[arg(long)]
     pub reference: PathBuf,
-    /// The current CSV file (for example a scoring batch).
+    /// The current CSV or Parquet file (for example a scoring batch).
     #[arg(long)]
     pub current: PathBuf,
     /// Only these columns (default: every column in both files).
@@ -50,7 +50,7 @@ fn parse_method(s: &str) -> std::result::Result<MethodChoice, String> {
 
 /// Runs `mlops drift`.
 pub fn run(ctx: &Context, args: &DriftArgs) -> Result<()> {
-    let (reference, current) = read_pair(&args.reference, &args.current)?;
+    let (reference, current) = read_pair(ctx, &args.reference, &args.current)?;
     let mut options = DriftOptions::default();
     if let Some(cols) = &args.columns {
         options = options.columns(cols.iter().map(|c| c.trim().to_owned()));
@@ -64,9 +64,13 @@ pub fn run(ctx: &Context, args: &DriftArgs) -> Result<()> {
 /// Reads a reference and a current file. Types are inferred per file; where
 /// they disagree, the current file is read again with the reference's types,
 /// so a cell that does not fit is reported with its file, line and column.
-pub(crate) fn read_pair(reference_path: &Path, current_path: &Path) -> Result<(Frame, Frame)> {
-    let reference = read(reference_path, Vec::new())?;
-    let mut current = read(current_path, Vec::new())?;
+pub(crate) fn read_pair(
+    ctx: &Context,
+    reference_path: &Path,
+    current_path: &Path,
+) -> Result<(Frame, Frame)> {
+    let reference = read(ctx, reference_path, Vec::new())?;
+    let mut current = read(ctx, current_path, Vec::new())?;
     let current_schema = current.schema();
     let mismatched: Vec<(String, ColumnType)> = reference
         .schema()
@@ -81,13 +85,14 @@ pub(crate) fn read_pair(reference_path: &Path, current_path: &Path) -> Result<(F
         .collect();
     if !mismatched.is_empty() {
         tracing::debug!(columns = ?mismatched, "re-reading current file with the reference types");
-        current = read(current_path, mismatched)?;
+        current = read(ctx, current_path, mismatched)?;
     }
     Ok((reference, current))
 }
 
-fn read(path: &Path, schema: Vec<(String, ColumnType)>) -> Result<Frame> {
-    Ok(CsvReader::new().schema(schema).read_path(path)?.frame)
+/// Reads a CSV (with these column types) or Parquet file.
+fn read(ctx: &Context, path: &Path, schema: Vec<(String, ColumnType)>) -> Result<Frame> {
+    ctx.read_table(path, &CsvReader::new().schema(schema))
 }
 
 /// The library's report: its JSON is the contract's shape (plus

@@ -13,6 +13,9 @@ pub mod train;
 
 use std::sync::Arc;
 
+use std::path::Path;
+
+use mlops_core::data::{CsvReader, Frame, TableFormat};
 use mlops_core::store::{SharedStore, SledStore};
 
 use crate::cli::{Cli, Command};
@@ -25,9 +28,24 @@ pub struct Context {
     pub store: std::path::PathBuf,
     /// `--json`.
     pub json: bool,
+    /// `--format`: the input tables' format, `None` for by extension.
+    pub format: Option<TableFormat>,
 }
 
 impl Context {
+    /// The format of the input table `path` (`--format`, else its
+    /// extension).
+    pub fn table_format(&self, path: &Path) -> TableFormat {
+        TableFormat::resolve(path, self.format)
+    }
+
+    /// Reads the input table `path`, CSV or Parquet: every file-taking
+    /// command reads through here. A CSV is read with `csv`; a Parquet file
+    /// keeps its own column types.
+    pub fn read_table(&self, path: &Path, csv: &CsvReader) -> Result<Frame> {
+        Ok(mlops_core::data::read_table(path, self.format, csv)?)
+    }
+
     /// Opens the store, creating it if it does not exist (commands that
     /// record something).
     pub fn open_or_create_store(&self) -> Result<SharedStore> {
@@ -52,6 +70,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let ctx = Context {
         store: cli.store,
         json: cli.json,
+        format: cli.format,
     };
     tracing::debug!(store = %ctx.store.display(), json = ctx.json, "mlops starting");
     match cli.command {

@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, args: &ReportArgs) -> Result<()> {
             ("run", run_html(&tracker, run_id)?)
         }
         (None, Some([reference, current])) => {
-            let (r, c) = read_pair(reference, current)?;
+            let (r, c) = read_pair(ctx, reference, current)?;
             let report = compare(&r, &c, &DriftOptions::default())?;
             let title = format!("Drift: {} vs {}", file_name(current), file_name(reference));
             ("drift", drift_html(&title, &r, &c, &report)?)

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mlops_core::atomic_file::AtomicFile;
+use mlops_core::data::{TableFormat, TableWriter};
 use mlops_core::drift::DriftReport;
 use mlops_core::model::{ModelPackage, load_registered};
 use mlops_core::registry::Registry;
@@ -26,10 +27,12 @@ pub struct ScoreArgs {
     /// The model: NAME@ALIAS, NAME/VERSION (from the store) or FILE.mlpkg.
     #[arg(long)]
     pub model: String,
-    /// The CSV to score (header row; needs the model's input columns).
+    /// The CSV (header row) or Parquet file to score; needs the model's
+    /// input columns.
     #[arg(long)]
     pub input: PathBuf,
-    /// Where to write `[ID,]score,label` (written whole or not at all).
+    /// Where to write `[ID,]score,label` (written whole or not at all);
+    /// Parquet for a `.parquet` name (needs a Parquet input).
     #[arg(long)]
     pub output: PathBuf,
     /// An input column copied into the output as its first column.
@@ -61,6 +64,22 @@ pub struct ScoreReport {
     output: PathBuf,
     rejects: Option<PathBuf>,
     drift: Option<DriftReport>,
+}
+
+impl ScoreReport {
+    fn new(summary: mlops_serve::BatchSummary, model: String, args: ScoreArgs) -> Self {
+        ScoreReport {
+            rows: summary.rows,
+            scored: summary.scored,
+            rejected: summary.rejected,
+            unknown_categories: summary.unknown_categories,
+            seconds: summary.seconds,
+            model,
+            output: args.output,
+            rejects: args.rejects,
+            drift: summary.drift,
+        }
+    }
 }
 
 impl Report for ScoreReport {
@@ -129,6 +148,14 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
         let path = path.to_owned();
         move |source| CliError::Io { path, source }
     };
+    if ctx.table_format(&args.input) == TableFormat::Parquet {
+        return score_parquet(ctx, &scorer, model, args);
+    }
+    if TableFormat::from_path(&args.output) == TableFormat::Parquet {
+        return Err(CliError::Arguments(
+            "a Parquet --output needs a Parquet --input; a CSV input is scored to CSV".into(),
+        ));
+    }
     let input = File::open(&args.input).map_err(io(&args.input))?;
     let len = input.metadata().map(|m| m.len()).unwrap_or(0);
     // The output appears only when the job succeeds.
@@ -160,20 +187,41 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     // Dropping an uncommitted output removes its temporary file.
     let summary = result?;
     out.commit()?;
-    emit(
-        &ScoreReport {
-            rows: summary.rows,
-            scored: summary.scored,
-            rejected: summary.rejected,
-            unknown_categories: summary.unknown_categories,
-            seconds: summary.seconds,
-            model,
-            output: args.output,
-            rejects: args.rejects,
-            drift: summary.drift,
-        },
-        ctx.json,
-    )
+    emit(&ScoreReport::new(summary, model, args), ctx.json)
+}
+
+/// `mlops score` of a Parquet input: output and rejects in the format of
+/// their extension; rejects keep the input's 0-based row numbers.
+fn score_parquet(
+    ctx: &Context,
+    scorer: &BatchScorer,
+    model: String,
+    args: ScoreArgs,
+) -> Result<()> {
+    let out = AtomicFile::create(&args.output)?;
+    let out = TableWriter::new(out, &args.output, TableFormat::from_path(&args.output))?;
+    let rejects = match &args.rejects {
+        Some(p) => {
+            let file = File::create(p).map_err(|source| CliError::Io {
+                path: p.clone(),
+                source,
+            })?;
+            let file = BufWriter::with_capacity(1 << 20, file);
+            Some(TableWriter::new(file, p, TableFormat::from_path(p))?)
+        }
+        None => None,
+    };
+    let len = std::fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(len, ctx.json);
+    let tick = |p: CsvProgress| {
+        bar.set_position(p.bytes);
+        bar.set_message(format!("{} rows, {} rejected", p.rows, p.rejected));
+    };
+    let result = scorer.score_parquet(&args.input, out, rejects, Some(&tick));
+    bar.finish_and_clear();
+    let (out, summary) = result?;
+    out.commit()?;
+    emit(&ScoreReport::new(summary, model, args), ctx.json)
 }
 
 /// A byte-based bar on stderr, hidden when stderr is not a terminal or the

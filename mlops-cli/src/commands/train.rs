@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use mlops_core::data::Frame;
+use mlops_core::data::{CsvReader, Frame};
 use mlops_core::features::FeatureSpec;
 use mlops_core::seed::Seed;
 use mlops_core::store::SledStore;
@@ -22,10 +22,10 @@ use crate::output::{Report, emit, stat};
 /// Arguments of `mlops train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Training data (CSV with a header row).
+    /// Training data (CSV with a header row, or Parquet).
     #[arg(long)]
     pub data: PathBuf,
-    /// Separate test data (CSV); every row of --data is then a training row.
+    /// Separate test data (CSV or Parquet); every row of --data is then a training row.
     #[arg(long, conflicts_with = "test_size")]
     pub test_data: Option<PathBuf>,
     /// Share of --data held out as the test set (seeded, stratified for
@@ -94,8 +94,8 @@ pub fn run(ctx: &Context, args: &TrainArgs) -> Result<()> {
     emit(&train(ctx, args)?, ctx.json)
 }
 
-fn read(path: &PathBuf, drop: &[&str]) -> Result<Frame> {
-    let frame = Frame::read_csv(path)?;
+fn read(ctx: &Context, path: &std::path::Path, drop: &[&str]) -> Result<Frame> {
+    let frame = ctx.read_table(path, &CsvReader::new())?;
     if drop.is_empty() {
         return Ok(frame);
     }
@@ -114,14 +114,14 @@ fn train(ctx: &Context, args: &TrainArgs) -> Result<TrainReport> {
         )));
     }
     let drop: Vec<&str> = args.drop.iter().map(String::as_str).collect();
-    let frame = read(&args.data, &drop)?;
+    let frame = read(ctx, &args.data, &drop)?;
     let spec = FeatureSpec::infer(&frame, &args.target, args.positive.as_deref())?;
     let mut trainer = Trainer::new(spec, learner)
         .seed(Seed(args.seed))
         .experiment(args.experiment.clone())
         .data_source(args.data.display().to_string());
     trainer = match &args.test_data {
-        Some(path) => trainer.test_frame(read(path, &drop)?),
+        Some(path) => trainer.test_frame(read(ctx, path, &drop)?),
         None => trainer.test_fraction(args.test_size),
     };
     if let Some(name) = &args.register {

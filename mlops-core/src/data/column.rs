@@ -109,6 +109,12 @@ impl NumericColumn {
         self.values.reserve(rows);
     }
 
+    /// The raw values (NaN: missing), without a copy.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn into_raw(self) -> Vec<f64> {
+        self.values
+    }
+
     /// Appends the cells of `other`.
     pub(crate) fn append(&mut self, other: NumericColumn) {
         self.values.extend(other.values);
@@ -444,6 +450,27 @@ impl CategoricalColumn {
 
     pub(crate) fn reserve(&mut self, rows: usize) {
         self.codes.reserve(rows);
+    }
+
+    /// Pushes a cell by its code: one returned by
+    /// [`CategoricalColumn::last_code`] after an earlier push, or
+    /// [`MISSING_CODE`].
+    #[cfg(feature = "arrow")]
+    pub(crate) fn push_code(&mut self, code: u32) {
+        self.codes.push(code);
+    }
+
+    /// The code of the last pushed cell.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn last_code(&self) -> Option<u32> {
+        self.codes.last().copied()
+    }
+
+    /// Codes, dictionary text and dictionary end offsets, without a copy.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn into_parts(mut self) -> (Vec<u32>, String, Vec<usize>) {
+        self.finish();
+        (self.codes, self.text, self.ends)
     }
 
     /// Pushes the present cell `s`, or a missing one when `is_missing(s,

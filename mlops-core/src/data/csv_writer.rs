@@ -33,6 +33,12 @@ impl Frame {
     /// # Ok::<(), mlops_core::Error>(())
     /// ```
     pub fn write_csv<W: Write>(&self, writer: W) -> Result<u64> {
+        self.write_csv_rows(writer, true)
+    }
+
+    /// [`Frame::write_csv`], with or without the header record (a later
+    /// part of one output leaves it out).
+    pub(crate) fn write_csv_rows<W: Write>(&self, writer: W, header: bool) -> Result<u64> {
         let mut out = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(writer);
@@ -43,7 +49,9 @@ impl Frame {
                 other => std::io::Error::other(format!("{other:?}")),
             },
         };
-        out.write_record(self.names()).map_err(write_err)?;
+        if header {
+            out.write_record(self.names()).map_err(write_err)?;
+        }
         let mut number = String::new();
         for row in 0..self.n_rows() {
             for col in 0..self.n_cols() {

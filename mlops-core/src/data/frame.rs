@@ -107,6 +107,11 @@ impl Frame {
         })
     }
 
+    /// The named columns, in order, without a copy.
+    pub fn into_columns(self) -> Vec<(String, Column)> {
+        self.names.into_iter().zip(self.columns).collect()
+    }
+
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
         self.n_rows

@@ -1,6 +1,10 @@
-//! Typed tabular data: [`Frame`], its columns, and CSV reading and writing
-//! ([`Frame::write_csv`]).
+//! Typed tabular data: [`Frame`], its columns, CSV reading and writing
+//! ([`Frame::write_csv`]), Arrow record batches (feature `arrow`) and
+//! Parquet files (feature `parquet`); [`read_table`] takes either file
+//! format.
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod column;
 mod csv_lines;
 mod csv_number;
@@ -9,6 +13,9 @@ mod csv_reader;
 mod csv_writer;
 mod describe;
 mod frame;
+#[cfg(feature = "parquet")]
+mod parquet;
+mod table;
 
 pub use column::{
     CategoricalColumn, Column, ColumnType, Dictionary, MISSING_CODE, NumericColumn, Value,
@@ -20,6 +27,9 @@ pub use describe::{
     CategoricalSummary, CategoryCount, ColumnSummary, FrameSummary, NumericSummary, TOP_CATEGORIES,
 };
 pub use frame::{Field, Frame, Schema};
+#[cfg(feature = "parquet")]
+pub use parquet::{DEFAULT_BATCH_ROWS, ParquetBatches, ParquetReader, ParquetWriter};
+pub use table::{TableFormat, TableWriter, read_table};
 
 impl Frame {
     /// Reads a CSV file strictly with inferred types; see [`CsvReader`] for

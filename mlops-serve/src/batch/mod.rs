@@ -21,6 +21,8 @@ mod model;
 pub(crate) mod plan;
 mod split;
 mod stream;
+#[cfg(feature = "parquet")]
+mod table;
 #[cfg(test)]
 mod tests;
 
@@ -442,6 +444,30 @@ impl BatchScorer {
     pub fn score_frame(&self, frame: &Frame) -> Result<ScoredFrame> {
         let started = Instant::now();
         let _span = tracing::info_span!("batch.score_frame", rows = frame.n_rows()).entered();
+        let part = self.score_part(frame)?;
+        let totals = Totals {
+            rows: frame.n_rows() as u64,
+            rejected: part.rejects.len() as u64,
+            unknown: part.unknown,
+            bytes: 0,
+            peak_buffered: 0,
+            first_reject: part
+                .rejects
+                .first()
+                .map(|r| format!("row {}: {}", r.row, r.reason)),
+        };
+        let summary = self.finish(totals, part.monitor, started)?;
+        Ok(ScoredFrame {
+            scores: part.scores,
+            classes: self.model.classes().to_vec(),
+            rejected: part.rejects,
+            summary,
+        })
+    }
+
+    /// Scores `frame` in parallel ranges, merged into one part (the monitor
+    /// starts from the scorer's template).
+    fn score_part(&self, frame: &Frame) -> Result<frame::Part> {
         // Enough tasks to balance threads, few enough that per-task monitor
         // copies stay cheap.
         let step = self
@@ -450,35 +476,21 @@ impl BatchScorer {
             .max(frame.n_rows() / (8 * self.threads()).max(1));
         let parts =
             self.install(|| frame::score_frame(&self.model, frame, self.monitor.as_ref(), step))?;
-        let mut scores = Vec::with_capacity(frame.n_rows() * self.model.n_scores());
-        let mut rejected = Vec::new();
-        let mut unknown = 0;
-        let mut monitor = self.monitor.clone();
+        let mut all = frame::Part {
+            scores: Vec::with_capacity(frame.n_rows() * self.model.n_scores()),
+            rejects: Vec::new(),
+            unknown: 0,
+            monitor: self.monitor.clone(),
+        };
         for part in parts {
-            scores.extend_from_slice(&part.scores);
-            rejected.extend(part.rejects);
-            unknown += part.unknown;
-            if let (Some(all), Some(m)) = (monitor.as_mut(), part.monitor.as_ref()) {
-                all.merge(m)?;
+            all.scores.extend_from_slice(&part.scores);
+            all.rejects.extend(part.rejects);
+            all.unknown += part.unknown;
+            if let (Some(m), Some(p)) = (all.monitor.as_mut(), part.monitor.as_ref()) {
+                m.merge(p)?;
             }
         }
-        let totals = Totals {
-            rows: frame.n_rows() as u64,
-            rejected: rejected.len() as u64,
-            unknown,
-            bytes: 0,
-            peak_buffered: 0,
-            first_reject: rejected
-                .first()
-                .map(|r| format!("row {}: {}", r.row, r.reason)),
-        };
-        let summary = self.finish(totals, monitor, started)?;
-        Ok(ScoredFrame {
-            scores,
-            classes: self.model.classes().to_vec(),
-            rejected,
-            summary,
-        })
+        Ok(all)
     }
 
     /// Applies the reject ratio and builds the summary.

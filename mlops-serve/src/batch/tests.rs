@@ -477,3 +477,107 @@ fn forest_block_scores_equal_one_record_scores() {
             .all(|(a, b)| a.to_bits() == b.to_bits())
     );
 }
+
+/// Scoring the Telco rows from Parquet gives the CSV path's scores, bit
+/// for bit, the same ids and labels, and the same drift report.
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_scores_equal_csv_scores_bit_for_bit() {
+    let telco = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/data/telco_churn.csv"
+    );
+    let frame = Frame::read_csv(telco).expect("telco");
+    let model = model_for(&frame, true);
+    let dir = tempfile::tempdir().expect("dir");
+    let input = dir.path().join("telco.parquet");
+    frame.write_parquet_path(&input).expect("parquet");
+    let scorer = BatchScorer::from_model(
+        model,
+        BatchConfig::new()
+            .chunk_rows(500)
+            .threads(2)
+            .id_column("customerID"),
+    )
+    .expect("scorer");
+    let csv_out = dir.path().join("csv_scores.csv");
+    let csv_summary = scorer
+        .score_csv_path(telco.as_ref(), &csv_out, None)
+        .expect("csv");
+    for out_name in ["scores.parquet", "scores.csv"] {
+        let out = dir.path().join(out_name);
+        let summary = scorer
+            .score_parquet_path(&input, &out, None)
+            .expect("parquet job");
+        assert_eq!(summary.rows, 7043);
+        assert_eq!(summary.drift, csv_summary.drift);
+        let got = mlops_core::data::read_table(&out, None, &CsvReader::new()).expect("read");
+        let want = Frame::read_csv(&csv_out).expect("csv scores");
+        assert_eq!(got.names(), ["customerID", "score", "label"]);
+        let bits = |f: &Frame| {
+            f.numeric("score")
+                .expect("score")
+                .raw()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&got), bits(&want), "{out_name}");
+        assert_eq!(
+            got.column("customerID").ok(),
+            want.column("customerID").ok()
+        );
+        assert_eq!(got.column("label").ok(), want.column("label").ok());
+    }
+}
+
+/// A Parquet row that cannot be scored goes to the rejects file with its
+/// 0-based row number; the other rows are scored.
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_rejects_keep_row_numbers() {
+    let csv = synth_csv(2_000, 3);
+    let train = read(&csv);
+    let model = model_for(&train, false);
+    // Row 1234 gets an infinite tenure, which the features refuse.
+    let mut tenure: Vec<Option<f64>> = train.numeric("tenure").expect("tenure").iter().collect();
+    tenure[1234] = Some(f64::INFINITY);
+    let mut cols = train.clone().into_columns();
+    for (name, col) in &mut cols {
+        if name == "tenure" {
+            *col = mlops_core::data::Column::Numeric(
+                mlops_core::data::NumericColumn::from_options(tenure.clone()),
+            );
+        }
+    }
+    let bad = Frame::new(cols).expect("frame");
+    let dir = tempfile::tempdir().expect("dir");
+    let input = dir.path().join("in.parquet");
+    bad.write_parquet_path(&input).expect("write");
+    let scorer = BatchScorer::from_model(
+        model,
+        BatchConfig::new()
+            .chunk_rows(300)
+            .threads(2)
+            .max_reject_ratio(0.01)
+            .id_column("customerID"),
+    )
+    .expect("scorer");
+    let out = dir.path().join("out.parquet");
+    let rej = dir.path().join("rejects.parquet");
+    let summary = scorer
+        .score_parquet_path(&input, &out, Some(&rej))
+        .expect("job");
+    assert_eq!((summary.rows, summary.rejected), (2_000, 1));
+    let rejects = Frame::read_parquet(&rej).expect("rejects");
+    assert_eq!(rejects.numeric("row").expect("row").get(0), Some(1234.0));
+    assert_eq!(
+        rejects.categorical("column").expect("column").get(0),
+        Some("tenure")
+    );
+    assert_eq!(
+        rejects.categorical("customerID").expect("id").get(0),
+        train.categorical("customerID").expect("id").get(1234)
+    );
+    assert_eq!(Frame::read_parquet(&out).expect("out").n_rows(), 1_999);
+}
