@@ -11,6 +11,7 @@
 //! trait is object safe, `Send + Sync`, and cloning the `Arc` is cheap.
 
 pub mod codec;
+mod group_commit;
 mod memory;
 mod sled;
 mod sled_lock;

@@ -42,6 +42,7 @@ use std::sync::Arc;
 use ::sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use serde::{Deserialize, Serialize};
 
+use super::group_commit::GroupCommit;
 use super::{Entry, Store, WriteBatch, WriteOp, codec, sled_lock};
 use crate::error::{Error, Result};
 
@@ -117,6 +118,7 @@ impl SledStoreBuilder {
         let db = config.open().map_err(|e| map_open_error(&self.path, e))?;
         let store = SledStore {
             db,
+            commit: Arc::new(GroupCommit::default()),
             _release: Arc::new(sled_lock::ReleaseOnDrop::new(&self.path)),
             path: self.path,
         };
@@ -148,6 +150,8 @@ impl SledStoreBuilder {
 pub struct SledStore {
     db: ::sled::Db,
     path: PathBuf,
+    /// Shared by every clone: concurrent flushes share one disk sync.
+    commit: Arc<GroupCommit>,
     /// Declared last, so it drops after `db`: the last clone's drop waits
     /// here until sled has released the lock.
     _release: Arc<sled_lock::ReleaseOnDrop>,
@@ -446,8 +450,11 @@ impl Store for SledStore {
             .is_ok())
     }
 
+    /// Group commit: concurrent callers share one sled flush, and each
+    /// returns only after a flush that began after its call.
     fn flush(&self) -> Result<()> {
-        self.db.flush().map(|_| ()).map_err(|e| self.backend(e))
+        self.commit
+            .flush(|| self.db.flush().map(|_| ()).map_err(|e| self.backend(e)))
     }
 }
 
