@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use super::binning::{histogram, sturges_edges};
 use super::chisquare::chisquare_counts;
 use super::correction::adjust;
@@ -29,7 +31,9 @@ impl Sample {
     /// infinities into missing values) and sorts.
     pub fn numeric(values: impl IntoIterator<Item = f64>) -> Self {
         let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
-        v.sort_by(f64::total_cmp);
+        // Values equal under `total_cmp` are bit-identical, so an unstable
+        // sort gives the same vector as a stable one.
+        v.sort_unstable_by(f64::total_cmp);
         Sample::Numeric(v)
     }
 
@@ -55,26 +59,6 @@ impl Sample {
         self.len() == 0
     }
 
-    /// Counts per distinct value, keyed so that both sides align.
-    fn keyed_counts(&self) -> BTreeMap<Key, u64> {
-        let mut out = BTreeMap::new();
-        match self {
-            Sample::Numeric(v) => {
-                for &x in v {
-                    // -0.0 and 0.0 are one value, as in pandas value_counts.
-                    let x = if x == 0.0 { 0.0 } else { x };
-                    *out.entry(Key::Num(OrdF64(x))).or_insert(0) += 1;
-                }
-            }
-            Sample::Categorical(m) => {
-                for (k, &c) in m {
-                    out.insert(Key::Text(k.clone()), c);
-                }
-            }
-        }
-        out
-    }
-
     fn distinct(&self) -> usize {
         match self {
             Sample::Numeric(v) => {
@@ -85,46 +69,96 @@ impl Sample {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct OrdF64(f64);
-impl Eq for OrdF64 {}
-impl PartialOrd for OrdF64 {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
+/// Runs of equal values of a sorted sample, in one linear pass: `(value,
+/// count)` ascending. -0.0 and 0.0 are one value (as in pandas
+/// `value_counts`); they are adjacent in `total_cmp` order, so `==` joins
+/// them and the run is keyed 0.0.
+fn runs(sorted: &[f64]) -> Vec<(f64, u64)> {
+    let mut out: Vec<(f64, u64)> = Vec::new();
+    for &x in sorted {
+        match out.last_mut() {
+            Some((v, n)) if *v == x => *n += 1,
+            _ => out.push((if x == 0.0 { 0.0 } else { x }, 1)),
+        }
     }
-}
-impl Ord for OrdF64 {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&o.0)
-    }
+    out
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Key {
-    Num(OrdF64),
-    Text(String),
+/// Merges two ascending `(key, count)` sequences into counts aligned over
+/// the union of their keys.
+fn merge_aligned<K>(
+    a: impl IntoIterator<Item = (K, u64)>,
+    b: impl IntoIterator<Item = (K, u64)>,
+    cmp: impl Fn(&K, &K) -> std::cmp::Ordering,
+) -> (Vec<u64>, Vec<u64>) {
+    use std::cmp::Ordering;
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    let (mut ra, mut rb) = (Vec::new(), Vec::new());
+    loop {
+        let order = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => cmp(&x.0, &y.0),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => break,
+        };
+        let (x, y) = match order {
+            Ordering::Less => (a.next().map_or(0, |p| p.1), 0),
+            Ordering::Greater => (0, b.next().map_or(0, |p| p.1)),
+            Ordering::Equal => (a.next().map_or(0, |p| p.1), b.next().map_or(0, |p| p.1)),
+        };
+        ra.push(x);
+        rb.push(y);
+    }
+    (ra, rb)
 }
 
-/// Aligned counts over the union of non-missing values of both sides.
+/// Aligned counts over the union of non-missing values of both sides, in
+/// ascending order of value (numbers before labels when the sides differ).
 fn aligned_counts(reference: &Sample, current: &Sample) -> (Vec<u64>, Vec<u64>) {
-    let r = reference.keyed_counts();
-    let c = current.keyed_counts();
-    let mut keys: Vec<&Key> = r.keys().chain(c.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    let rv = keys
-        .iter()
-        .map(|k| r.get(*k).copied().unwrap_or(0))
-        .collect();
-    let cv = keys
-        .iter()
-        .map(|k| c.get(*k).copied().unwrap_or(0))
-        .collect();
-    (rv, cv)
+    let num = |x: &f64, y: &f64| x.total_cmp(y);
+    let text = |x: &&String, y: &&String| x.cmp(y);
+    fn labels(m: &BTreeMap<String, u64>) -> impl Iterator<Item = (&String, u64)> {
+        m.iter().map(|(k, &n)| (k, n))
+    }
+    match (reference, current) {
+        (Sample::Numeric(r), Sample::Numeric(c)) => merge_aligned(runs(r), runs(c), num),
+        (Sample::Categorical(r), Sample::Categorical(c)) => {
+            merge_aligned(labels(r), labels(c), text)
+        }
+        // Mixed sides share no value: every number sorts before every label.
+        (Sample::Numeric(r), Sample::Categorical(c)) => {
+            let (mut rv, mut cv) = merge_aligned(runs(r), [], num);
+            let (rt, ct) = merge_aligned([], labels(c), text);
+            rv.extend(rt);
+            cv.extend(ct);
+            (rv, cv)
+        }
+        (Sample::Categorical(_), Sample::Numeric(_)) => {
+            let (cv, rv) = aligned_counts(current, reference);
+            (rv, cv)
+        }
+    }
 }
 
 fn distinct_union(reference: &Sample, current: &Sample) -> usize {
-    aligned_counts(reference, current).0.len()
+    let (Sample::Numeric(r), Sample::Numeric(c)) = (reference, current) else {
+        return aligned_counts(reference, current).0.len();
+    };
+    // Sorted merge without building the counts.
+    let (mut i, mut j, mut n) = (0usize, 0usize, 0usize);
+    while let Some(v) = match (r.get(i), c.get(j)) {
+        (Some(&a), Some(&b)) => Some(a.min(b)),
+        (a, b) => a.or(b).copied(),
+    } {
+        while r.get(i) == Some(&v) {
+            i += 1;
+        }
+        while c.get(j) == Some(&v) {
+            j += 1;
+        }
+        n += 1;
+    }
+    n
 }
 
 /// Evidently's `get_binned_data`: shares per Sturges bin (numeric with more
@@ -288,7 +322,18 @@ pub(crate) fn column_kind(column: &Column) -> ColumnKind {
 pub(crate) fn sample_of(column: &Column) -> Sample {
     match column {
         Column::Numeric(n) => Sample::numeric(n.present()),
-        Column::Categorical(c) => Sample::categorical(c.iter()),
+        Column::Categorical(c) => {
+            // Counted by the reader's codes, then labelled: one pass over
+            // the rows, no string per row.
+            let dictionary = c.dictionary();
+            let mut m = BTreeMap::new();
+            for (code, n) in c.counts().into_iter().enumerate() {
+                if let (Some(label), true) = (dictionary.get(code), n > 0) {
+                    *m.entry(label.to_owned()).or_insert(0u64) += n as u64;
+                }
+            }
+            Sample::Categorical(m)
+        }
     }
 }
 
@@ -314,6 +359,68 @@ pub(crate) fn finish_report(
         }
     }
     DriftReport::from_columns(columns, skipped, options.drift_share)
+}
+
+/// What became of one column in [`compare`].
+enum Outcome {
+    Tested(ColumnDrift),
+    Skipped(String),
+    NoTest,
+}
+
+/// One column of [`compare`].
+fn test_column(
+    reference: &Frame,
+    current: &Frame,
+    name: &str,
+    options: &DriftOptions,
+) -> Result<Outcome> {
+    let rc = reference.column(name)?;
+    let cc = current.column(name)?;
+    if rc.column_type() != cc.column_type() {
+        return Err(Error::ColumnType {
+            column: name.to_owned(),
+            expected: rc.column_type().name(),
+            found: cc.column_type().name(),
+        });
+    }
+    let forced = options.method_for(name);
+    let mut kind = column_kind(rc);
+    if kind == ColumnKind::Text {
+        match forced {
+            Some(_) => kind = ColumnKind::Categorical,
+            None => {
+                return Ok(Outcome::Skipped(
+                    "text column (distinct values exceed half the rows)".into(),
+                ));
+            }
+        }
+    }
+    let (rs, cs) = (sample_of(rc), sample_of(cc));
+    if rs.is_empty() || cs.is_empty() {
+        let side = if rs.is_empty() {
+            "reference"
+        } else {
+            "current"
+        };
+        return Ok(Outcome::Skipped(format!(
+            "no non-missing values on the {side} side"
+        )));
+    }
+    let Some(method) = forced.or_else(|| auto_method(kind, rs.len(), distinct_union(&rs, &cs)))
+    else {
+        return Ok(Outcome::NoTest);
+    };
+    let threshold = options.threshold_for(name, method);
+    let result = test_samples(kind, method, threshold, &rs, &cs).map_err(|e| match e {
+        Error::InvalidParameter { name: p, reason } => Error::InvalidParameter {
+            name: p,
+            reason: format!("column `{name}`: {reason}"),
+        },
+        other => other,
+    })?;
+    tracing::debug!(column = %name, method = %method, statistic = result.statistic, drifted = result.drifted, "drift test");
+    Ok(Outcome::Tested(result))
 }
 
 /// Compares two Frames column by column on their full data, as Evidently's
@@ -342,56 +449,24 @@ pub fn compare(reference: &Frame, current: &Frame, options: &DriftOptions) -> Re
             .cloned()
             .collect(),
     };
+    // Columns are tested in parallel (on the current rayon pool); the
+    // report, and the first error in column order, are as a sequential run.
+    let outcomes: Vec<Result<Outcome>> = names
+        .par_iter()
+        .map(|name| test_column(reference, current, name, options))
+        .collect();
     let mut columns = BTreeMap::new();
     let mut skipped = BTreeMap::new();
-    for name in names {
-        let rc = reference.column(&name)?;
-        let cc = current.column(&name)?;
-        if rc.column_type() != cc.column_type() {
-            return Err(Error::ColumnType {
-                column: name,
-                expected: rc.column_type().name(),
-                found: cc.column_type().name(),
-            });
-        }
-        let forced = options.method_for(&name);
-        let mut kind = column_kind(rc);
-        if kind == ColumnKind::Text {
-            match forced {
-                Some(_) => kind = ColumnKind::Categorical,
-                None => {
-                    skipped.insert(
-                        name,
-                        "text column (distinct values exceed half the rows)".into(),
-                    );
-                    continue;
-                }
+    for (name, outcome) in names.into_iter().zip(outcomes) {
+        match outcome? {
+            Outcome::Tested(result) => {
+                columns.insert(name, result);
             }
+            Outcome::Skipped(reason) => {
+                skipped.insert(name, reason);
+            }
+            Outcome::NoTest => {}
         }
-        let (rs, cs) = (sample_of(rc), sample_of(cc));
-        if rs.is_empty() || cs.is_empty() {
-            let side = if rs.is_empty() {
-                "reference"
-            } else {
-                "current"
-            };
-            skipped.insert(name, format!("no non-missing values on the {side} side"));
-            continue;
-        }
-        let Some(method) = forced.or_else(|| auto_method(kind, rs.len(), distinct_union(&rs, &cs)))
-        else {
-            continue;
-        };
-        let threshold = options.threshold_for(&name, method);
-        let result = test_samples(kind, method, threshold, &rs, &cs).map_err(|e| match e {
-            Error::InvalidParameter { name: p, reason } => Error::InvalidParameter {
-                name: p,
-                reason: format!("column `{name}`: {reason}"),
-            },
-            other => other,
-        })?;
-        tracing::debug!(column = %name, method = %method, statistic = result.statistic, drifted = result.drifted, "drift test");
-        columns.insert(name, result);
     }
     let report = finish_report(columns, skipped, options);
     tracing::info!(
