@@ -165,6 +165,26 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A store location (`--store`, `MLOPS_STORE`) could not be parsed or
+    /// needs a backend this build lacks.
+    #[error("bad store location `{location}`: {reason}")]
+    StoreUrl {
+        /// The location, with any password removed.
+        location: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The PostgreSQL store failed: unreachable server, refused password,
+    /// missing database, or a query error.
+    #[error("PostgreSQL store at {host}: {reason}")]
+    Postgres {
+        /// `host:port/database` of the server.
+        host: String,
+        /// One line from the server or client.
+        reason: String,
+    },
+
     // --- registry ---
     /// A name (model, alias, tag key) breaks the naming rules.
     #[error("invalid {kind} name `{name}`: {reason}")]

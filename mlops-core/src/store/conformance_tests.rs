@@ -8,7 +8,15 @@ use super::*;
 fn backends() -> Vec<(Option<tempfile::TempDir>, SharedStore)> {
     let dir = tempfile::tempdir().expect("temp dir");
     let sled: SharedStore = Arc::new(SledStore::open(dir.path()).expect("open"));
-    vec![(None, Arc::new(MemoryStore::new())), (Some(dir), sled)]
+    #[allow(unused_mut)]
+    let mut v: Vec<(Option<tempfile::TempDir>, SharedStore)> =
+        vec![(None, Arc::new(MemoryStore::new())), (Some(dir), sled)];
+    #[cfg(feature = "postgres")]
+    match std::env::var("MLOPS_TEST_POSTGRES_URL") {
+        Ok(url) => v.push((None, open(&url).expect("open PostgreSQL store"))),
+        Err(_) => tracing::warn!("MLOPS_TEST_POSTGRES_URL unset: PostgreSQL backend skipped"),
+    }
+    v
 }
 
 fn keys(it: Result<Box<dyn Iterator<Item = Result<Entry>> + '_>>) -> Vec<Vec<u8>> {

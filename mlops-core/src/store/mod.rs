@@ -13,10 +13,14 @@
 pub mod codec;
 mod group_commit;
 mod memory;
+#[cfg(feature = "postgres")]
+mod pg;
 mod sled;
 mod sled_lock;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use pg::{CONNECT_TIMEOUT, PG_SCHEMA_VERSION, PgStore};
 pub use sled::{STORE_FORMAT_VERSION, SledStore, SledStoreBuilder};
 
 use std::sync::Arc;
@@ -177,6 +181,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         b.remove(tree, key);
         self.apply(b)
     }
+}
+
+/// Opens a store from a location: a `postgres://` or `postgresql://` URL
+/// opens a [`PgStore`] (cargo feature `postgres`), anything else is a sled
+/// directory.
+pub fn open(url_or_path: &str) -> Result<SharedStore> {
+    if url_or_path.starts_with("postgres://") || url_or_path.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        return Ok(Arc::new(PgStore::open(url_or_path)?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(crate::error::Error::StoreUrl {
+            location: url_or_path.split('@').next_back().unwrap_or("").to_owned(),
+            reason: "this build lacks the `postgres` cargo feature".into(),
+        });
+    }
+    Ok(Arc::new(SledStore::open(url_or_path)?))
 }
 
 #[cfg(test)]
