@@ -167,7 +167,11 @@ fn multiclass_package_answers_probability_arrays() {
     slot.load(Predictor::from_package(&package).expect("predictor"));
     let server = Server::start(slot);
     let rows = 0..50;
-    let (_, body) = post(&server.base, &http_server::json_records(&frame, rows.clone()), None);
+    let (_, body) = post(
+        &server.base,
+        &http_server::json_records(&frame, rows.clone()),
+        None,
+    );
     assert_eq!(
         body["classes"],
         json!(["Month-to-month", "One year", "Two year"])
