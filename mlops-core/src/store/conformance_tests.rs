@@ -14,7 +14,19 @@ fn backends() -> Vec<(Option<tempfile::TempDir>, SharedStore)> {
     #[cfg(feature = "postgres")]
     match std::env::var("MLOPS_TEST_POSTGRES_URL") {
         Ok(url) => v.push((None, open(&url).expect("open PostgreSQL store"))),
-        Err(_) => tracing::warn!("MLOPS_TEST_POSTGRES_URL unset: PostgreSQL backend skipped"),
+        // CI starts a server and sets the URL (`.ci/run`), so there the
+        // PostgreSQL backend can never be skipped silently.
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "CI=true but MLOPS_TEST_POSTGRES_URL is unset: start `scripts/pg-test-server.sh`"
+            )
+        }
+        Err(_) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("MLOPS_TEST_POSTGRES_URL unset: PostgreSQL backend skipped");
+            }
+        }
     }
     v
 }
