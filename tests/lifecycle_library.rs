@@ -234,6 +234,23 @@ fn churn_lifecycle_through_the_facade() -> TestResult {
         }
         other => panic!("expected a missing-column error, got {other:?}"),
     }
+    // A wrong-case category under the prelude's `UnknownCategories::Error`:
+    // refused, naming the column, the value and the known values.
+    let strict = predictor
+        .clone()
+        .with_unknown_categories(UnknownCategories::Error);
+    match strict.predict(&record.clone().text("Contract", "month-to-month")) {
+        Err(mlops::serve::Error::UnknownCategory {
+            column,
+            value,
+            known,
+            ..
+        }) => {
+            assert_eq!((column.as_str(), value.as_str()), ("Contract", "month-to-month"));
+            assert!(known.iter().any(|k| k == "Month-to-month"), "{known:?}");
+        }
+        other => panic!("expected an unknown-category error, got {other:?}"),
+    }
     let frame_scores = predictor.predict_frame(&holdout)?;
     assert_eq!(frame_scores.values.len(), holdout.n_rows());
     for (got, want) in frame_scores.values.iter().zip(&expected) {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 /// Everything that can go wrong while serving.
 ///
 /// Input problems of one request ([`MissingColumn`](Error::MissingColumn),
-/// [`WrongType`](Error::WrongType), [`NonFinite`](Error::NonFinite),
-/// [`Arity`](Error::Arity)) name the model and the column, so a caller can
+/// [`WrongType`](Error::WrongType), [`UnknownCategory`](Error::UnknownCategory),
+/// [`NonFinite`](Error::NonFinite), [`Arity`](Error::Arity)) name the model and the column, so a caller can
 /// answer its client with a 4xx that says what to fix.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -14,7 +14,11 @@ pub enum Error {
     // --- predictor: input of one request ---
     /// A column of the model's input signature is absent from the record or
     /// frame.
-    #[error("model {model}: {}", missing_text(column, others))]
+    ///
+    /// One error names every problem of the input: all absent columns and,
+    /// in [`wrong_type`](Error::MissingColumn::wrong_type), every present
+    /// column of the wrong type.
+    #[error("model {model}: {}{}", missing_text(column, others), wrong_type_tail(wrong_type))]
     MissingColumn {
         /// The model (`NAME/VERSION`).
         model: String,
@@ -23,20 +27,49 @@ pub enum Error {
         /// Every other absent column, in signature order: one error names
         /// them all.
         others: Vec<String>,
+        /// Every present column of the wrong type, in signature order.
+        wrong_type: Vec<TypeMismatch>,
     },
 
     /// A value has the wrong type for its column (text for a numeric column,
-    /// a number for a categorical one).
-    #[error("model {model}: column `{column}` expects a {expected} value, got {found}")]
+    /// a number for a categorical one). No column is absent (else
+    /// [`MissingColumn`](Error::MissingColumn)); one error names every
+    /// column of the wrong type.
+    #[error("model {model}: {}", wrong_type_text(column, expected, found, others))]
     WrongType {
         /// The model (`NAME/VERSION`).
         model: String,
-        /// The column.
+        /// The first column of the wrong type (signature order).
         column: String,
         /// The type the signature asks for.
         expected: &'static str,
         /// What the caller sent (`text`, `number`, or a column type).
         found: &'static str,
+        /// Every other column of the wrong type, in signature order.
+        others: Vec<TypeMismatch>,
+    },
+
+    /// A categorical value never seen in training, refused under
+    /// [`UnknownCategories::Error`](crate::UnknownCategories::Error).
+    #[error(
+        "model {model}: column `{column}`{}: {}",
+        row.map(|r| format!(" row {r}")).unwrap_or_default(),
+        unknown_reason(value, known, *n_known)
+    )]
+    UnknownCategory {
+        /// The model (`NAME/VERSION`).
+        model: String,
+        /// The column.
+        column: String,
+        /// The unseen value.
+        value: String,
+        /// The row of a frame (`None` for a single record).
+        row: Option<usize>,
+        /// Up to [`KNOWN_VALUES_SHOWN`](crate::KNOWN_VALUES_SHOWN) values
+        /// seen in training (kept categories sorted, then rare ones).
+        known: Vec<String>,
+        /// How many values training saw in this column.
+        n_known: usize,
     },
 
     /// A numeric value is infinite or NaN (NaN is not "missing": send
@@ -169,6 +202,7 @@ impl Error {
         match self {
             Error::MissingColumn { .. } => "missing_column",
             Error::WrongType { .. } => "wrong_type",
+            Error::UnknownCategory { .. } => "unknown_category",
             Error::NonFinite { .. } => "non_finite",
             Error::Arity { .. } => "arity",
             Error::InvalidConfig { .. } => "invalid_config",
@@ -191,10 +225,23 @@ impl Error {
             self,
             Error::MissingColumn { .. }
                 | Error::WrongType { .. }
+                | Error::UnknownCategory { .. }
                 | Error::NonFinite { .. }
                 | Error::Arity { .. }
         )
     }
+}
+
+/// A column of the wrong type, as listed by [`Error::MissingColumn`] and
+/// [`Error::WrongType`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeMismatch {
+    /// The column.
+    pub column: String,
+    /// The type the signature asks for.
+    pub expected: &'static str,
+    /// What the caller sent (`text`, `number`, or a column type).
+    pub found: &'static str,
 }
 
 /// `Result` with [`Error`].
@@ -212,5 +259,58 @@ fn missing_text(column: &str, others: &[String]) -> String {
         "{} input columns are missing: {}",
         all.len(),
         all.join(", ")
+    )
+}
+
+fn mismatch_text(column: &str, expected: &str, found: &str) -> String {
+    format!("`{column}` expects a {expected} value, got {found}")
+}
+
+fn wrong_type_text(column: &str, expected: &str, found: &str, others: &[TypeMismatch]) -> String {
+    if others.is_empty() {
+        return format!("column {}", mismatch_text(column, expected, found));
+    }
+    let all: Vec<String> = std::iter::once(mismatch_text(column, expected, found))
+        .chain(others.iter().map(|m| mismatch_text(&m.column, m.expected, m.found)))
+        .collect();
+    format!(
+        "{} input columns have the wrong type: {}",
+        all.len(),
+        all.join("; ")
+    )
+}
+
+fn wrong_type_tail(wrong: &[TypeMismatch]) -> String {
+    if wrong.is_empty() {
+        return String::new();
+    }
+    let all: Vec<String> = wrong
+        .iter()
+        .map(|m| mismatch_text(&m.column, m.expected, m.found))
+        .collect();
+    let has = if wrong.len() == 1 {
+        "column has"
+    } else {
+        "columns have"
+    };
+    format!("; {} {has} the wrong type: {}", wrong.len(), all.join("; "))
+}
+
+/// `category `V` was not seen in training; known values: ...`: the
+/// reason of an unknown-category error or rejected row.
+pub(crate) fn unknown_reason(value: &str, known: &[String], n_known: usize) -> String {
+    if known.is_empty() {
+        return format!("category `{value}` was not seen in training, which saw no value here");
+    }
+    let shown: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+    let more = n_known.saturating_sub(known.len());
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "category `{value}` was not seen in training; known values: {}{tail}",
+        shown.join(", ")
     )
 }

@@ -26,17 +26,21 @@ pub mod http;
 pub mod monitor;
 mod predictor;
 pub mod rollout;
+mod unknown;
 
 pub use batch::{BatchConfig, BatchScorer, BatchSummary};
-pub use error::{Error, Result};
+pub use error::{Error, Result, TypeMismatch};
 pub use handle::{Loader, ModelHandle, Poller, RefreshStatus};
 pub use mlops_core::model::Task;
 pub use monitor::{Monitor, MonitorOptions, MonitorSnapshot, PredictionLog};
 pub use predictor::{
     CorrelationId, FrameScores, ModelId, Predictor, PredictorBuilder, Record, Score,
 };
+pub use unknown::{KNOWN_VALUES_SHOWN, UnknownCategories};
 
 /// The serving API in one `use mlops_serve::prelude::*;`.
 pub mod prelude {
-    pub use crate::{CorrelationId, ModelHandle, ModelId, Predictor, Record, Score};
+    pub use crate::{
+        CorrelationId, ModelHandle, ModelId, Predictor, Record, Score, UnknownCategories,
+    };
 }

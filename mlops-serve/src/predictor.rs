@@ -15,8 +15,9 @@ use mlops_core::model::{InferenceModel, ModelPackage, Task};
 use mlops_core::registry::Registry;
 use mlops_core::tracking::Tracker;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TypeMismatch};
 use crate::monitor::{Monitor, MonitorOptions, PredictionLog};
+use crate::unknown::{UnknownCategories, unknown_error};
 
 mod frame_drift;
 
@@ -240,7 +241,7 @@ pub struct Score {
     /// The request's correlation id (given or generated).
     pub correlation_id: CorrelationId,
     /// Categorical values never seen in training (sent to the unknown
-    /// bucket).
+    /// bucket); always 0 under [`UnknownCategories::Ignore`].
     pub unknown_categories: u32,
 }
 
@@ -260,7 +261,8 @@ pub struct FrameScores {
     pub probabilities: Vec<f64>,
     /// The model that produced them.
     pub model: ModelId,
-    /// Categorical cells never seen in training.
+    /// Categorical cells never seen in training; always 0 under
+    /// [`UnknownCategories::Ignore`].
     pub unknown_categories: usize,
 }
 
@@ -316,6 +318,7 @@ pub(crate) struct Inner {
 pub struct Predictor {
     pub(crate) inner: Arc<Inner>,
     log: Option<Arc<PredictionLog>>,
+    unknown: UnknownCategories,
 }
 
 impl fmt::Debug for Predictor {
@@ -325,6 +328,7 @@ impl fmt::Debug for Predictor {
             .field("inputs", &self.inner.signature.len())
             .field("outputs", &self.inner.features.n_outputs())
             .field("threshold", &self.inner.threshold)
+            .field("unknown_categories", &self.unknown)
             .finish_non_exhaustive()
     }
 }
@@ -342,6 +346,7 @@ pub struct PredictorBuilder {
     threshold: f64,
     task: Task,
     options: MonitorOptions,
+    unknown: UnknownCategories,
 }
 
 impl PredictorBuilder {
@@ -385,6 +390,14 @@ impl PredictorBuilder {
     /// Monitoring settings.
     pub fn monitor_options(mut self, options: MonitorOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// What scoring does with a category never seen in training
+    /// ([`UnknownCategories::Report`] by default); see
+    /// [`Predictor::with_unknown_categories`].
+    pub fn unknown_categories(mut self, policy: UnknownCategories) -> Self {
+        self.unknown = policy;
         self
     }
 
@@ -457,6 +470,7 @@ impl PredictorBuilder {
                 profile: self.profile,
             }),
             log: None,
+            unknown: self.unknown,
         })
     }
 }
@@ -486,6 +500,7 @@ impl Predictor {
                 positive_label: "1".into(),
             },
             options: MonitorOptions::default(),
+            unknown: UnknownCategories::default(),
         }
     }
 
@@ -570,6 +585,54 @@ impl Predictor {
     pub fn with_prediction_log(mut self, log: Arc<PredictionLog>) -> Self {
         self.log = Some(log);
         self
+    }
+
+    /// Sets what scoring does with a categorical value never seen in
+    /// training; clones made afterwards share it. `Report` (the default)
+    /// scores it in the unknown bucket and counts it, `Error` refuses the
+    /// record (or the whole frame) with [`Error::UnknownCategory`] naming
+    /// the column, the value and up to ten known values, `Ignore` scores it
+    /// without counting.
+    ///
+    /// ```
+    /// # use mlops_core::data::{CategoricalColumn, Column, Frame, NumericColumn};
+    /// # use mlops_core::features::{CategoricalFeature, FeatureSpec, NumericFeature, Target};
+    /// # use mlops_core::model::{InferenceModel, LinearModel, Link};
+    /// use mlops_serve::{Error, Predictor, Record, UnknownCategories};
+    /// # let frame = Frame::new(vec![
+    /// #     ("tenure".into(), Column::Numeric(NumericColumn::from_options([Some(1.0), Some(30.0)]))),
+    /// #     ("plan".into(), Column::Categorical(CategoricalColumn::from_options([Some("basic"), Some("pro")]))),
+    /// #     ("churn".into(), Column::Categorical(CategoricalColumn::from_options([Some("yes"), Some("no")]))),
+    /// # ])?;
+    /// # let features = FeatureSpec::new()
+    /// #     .numeric(NumericFeature::new("tenure"))
+    /// #     .categorical(CategoricalFeature::new("plan"))
+    /// #     .target(Target::classification("churn", "yes"))
+    /// #     .fit(&frame)?;
+    /// # let model = InferenceModel::Linear(LinearModel::new(vec![-1.0, 0.5, -0.5, 0.0], 0.0, Link::Logistic)?);
+    /// let strict = Predictor::builder("churn", features, model)
+    ///     .build()?
+    ///     .with_unknown_categories("error".parse()?);
+    /// let record = Record::new().number("tenure", 2.0).text("plan", "Basic");
+    /// match strict.predict(&record) {
+    ///     Err(Error::UnknownCategory { column, value, known, .. }) => {
+    ///         assert_eq!((column.as_str(), value.as_str()), ("plan", "Basic"));
+    ///         assert_eq!(known, ["basic", "pro"]);
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// let lenient = strict.with_unknown_categories(UnknownCategories::Ignore);
+    /// assert_eq!(lenient.predict(&record)?.unknown_categories, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_unknown_categories(mut self, policy: UnknownCategories) -> Self {
+        self.unknown = policy;
+        self
+    }
+
+    /// The unknown-category policy in use.
+    pub fn unknown_categories(&self) -> UnknownCategories {
+        self.unknown
     }
 
     /// The prediction log, if one is attached.
@@ -695,10 +758,33 @@ impl Predictor {
                     .filter(|&j| !filled[j])
                     .map(|j| sig[j].name.clone())
                     .collect(),
+                wrong_type: self.mismatches(row, filled),
             };
             return Err(self.fail(e, start));
         }
         Ok(())
+    }
+
+    /// Every present value of `row` of the wrong type for its column.
+    #[cold]
+    fn mismatches(&self, row: &[Value<'_>], present: &[bool]) -> Vec<TypeMismatch> {
+        row.iter()
+            .zip(present)
+            .zip(&self.inner.signature)
+            .filter(|((_, present), _)| **present)
+            .filter_map(|((v, _), f)| {
+                let found = match (f.column_type, v) {
+                    (ColumnType::Numeric, Value::Text(_)) => "text",
+                    (ColumnType::Categorical, Value::Number(_)) => "number",
+                    _ => return None,
+                };
+                Some(TypeMismatch {
+                    column: f.name.clone(),
+                    expected: f.column_type.name(),
+                    found,
+                })
+            })
+            .collect()
     }
 
     /// Type checks, transforms, predicts and monitors one ordered record.
@@ -724,6 +810,12 @@ impl Predictor {
             Ok(s) => s,
             Err(e) => return Err(self.fail(e, start)),
         };
+        if unknown > 0 && self.unknown == UnknownCategories::Error {
+            let (input, seen) = inner.features.first_unseen(row).unwrap_or((0, ""));
+            let e = unknown_error(&inner.features, inner.id.to_string(), input, seen, None);
+            return Err(self.fail(e, start));
+        }
+        let unknown = self.unknown.counted(unknown);
         span.record("score", value);
         inner
             .monitor
@@ -776,37 +868,52 @@ impl Predictor {
     }
 
     /// Typed input errors before the transform (which would only say "bad
-    /// value").
+    /// value"): every column of the wrong type in one error, else the first
+    /// non-finite number.
     fn check(&self, row: &[Value<'_>]) -> Result<()> {
+        let mut non_finite = None;
         for (v, f) in row.iter().zip(&self.inner.signature) {
             match (f.column_type, v) {
                 (ColumnType::Numeric, Value::Number(x)) if !x.is_finite() => {
-                    return Err(Error::NonFinite {
-                        model: self.inner.id.to_string(),
-                        column: f.name.clone(),
-                        row: None,
-                        value: *x,
-                    });
+                    non_finite = non_finite.or(Some((f, *x)));
                 }
-                (ColumnType::Numeric, Value::Text(_)) => {
-                    return Err(self.wrong_type(f, "text"));
-                }
-                (ColumnType::Categorical, Value::Number(_)) => {
-                    return Err(self.wrong_type(f, "number"));
+                (ColumnType::Numeric, Value::Text(_))
+                | (ColumnType::Categorical, Value::Number(_)) => {
+                    let all = vec![true; row.len()];
+                    return Err(self.wrong_type(self.mismatches(row, &all)));
                 }
                 _ => {}
             }
         }
-        Ok(())
+        match non_finite {
+            Some((f, value)) => Err(Error::NonFinite {
+                model: self.inner.id.to_string(),
+                column: f.name.clone(),
+                row: None,
+                value,
+            }),
+            None => Ok(()),
+        }
     }
 
+    /// [`Error::WrongType`] of a non-empty list of mismatches.
     #[cold]
-    fn wrong_type(&self, f: &Field, found: &'static str) -> Error {
+    fn wrong_type(&self, mut all: Vec<TypeMismatch>) -> Error {
+        let first = if all.is_empty() {
+            TypeMismatch {
+                column: String::new(),
+                expected: "",
+                found: "",
+            }
+        } else {
+            all.remove(0)
+        };
         Error::WrongType {
             model: self.inner.id.to_string(),
-            column: f.name.clone(),
-            expected: f.column_type.name(),
-            found,
+            column: first.column,
+            expected: first.expected,
+            found: first.found,
+            others: all,
         }
     }
 
@@ -821,9 +928,12 @@ impl Predictor {
     /// ignored), in row order. Rows count in the monitor's predictions and
     /// drift; the latency histogram holds single-record calls only.
     ///
-    /// Errors: a signature column absent ([`Error::MissingColumn`]) or of the
-    /// wrong type ([`Error::WrongType`]), or an infinite value
-    /// ([`Error::NonFinite`] with its row).
+    /// Errors: signature columns absent ([`Error::MissingColumn`], naming
+    /// every absent column and every column of the wrong type) or of the
+    /// wrong type ([`Error::WrongType`], naming them all), an infinite value
+    /// ([`Error::NonFinite`] with its row), or under
+    /// [`UnknownCategories::Error`] a category never seen in training
+    /// ([`Error::UnknownCategory`] with its row: the frame fails whole).
     pub fn predict_frame(&self, frame: &Frame) -> Result<FrameScores> {
         let start = Instant::now();
         let inner = &*self.inner;
@@ -842,6 +952,16 @@ impl Predictor {
             .features
             .transform_into(frame, x.view_mut())
             .map_err(|e| self.fail(e.into(), start))?;
+        if unknown > 0 && self.unknown == UnknownCategories::Error {
+            let first = inner
+                .features
+                .first_unseen_in_frame(frame)
+                .map_err(|e| self.fail(e.into(), start))?;
+            let (input, row, value) = first.unwrap_or((0, 0, ""));
+            let e = unknown_error(&inner.features, inner.id.to_string(), input, value, Some(row));
+            return Err(self.fail(e, start));
+        }
+        let unknown = self.unknown.counted(unknown);
         let (values, classes, probabilities) = if inner.classes.is_empty() {
             let values = inner
                 .model
@@ -880,26 +1000,33 @@ impl Predictor {
 
     fn check_frame(&self, frame: &Frame) -> Result<()> {
         let sig = &self.inner.signature;
-        let mut missing = sig
-            .iter()
-            .filter(|f| frame.position(&f.name).is_none())
-            .map(|f| f.name.clone());
-        if let Some(column) = missing.next() {
+        let mut missing = Vec::new();
+        let mut wrong_type = Vec::new();
+        for f in sig {
+            match frame.column(&f.name) {
+                Err(_) => missing.push(f.name.clone()),
+                Ok(col) if col.column_type() != f.column_type => wrong_type.push(TypeMismatch {
+                    column: f.name.clone(),
+                    expected: f.column_type.name(),
+                    found: col.column_type().name(),
+                }),
+                Ok(_) => {}
+            }
+        }
+        if !missing.is_empty() {
+            let column = missing.remove(0);
             return Err(Error::MissingColumn {
                 model: self.inner.id.to_string(),
                 column,
-                others: missing.collect(),
+                others: missing,
+                wrong_type,
             });
         }
+        if !wrong_type.is_empty() {
+            return Err(self.wrong_type(wrong_type));
+        }
         for f in sig {
-            let col = frame.column(&f.name).map_err(|_| Error::MissingColumn {
-                model: self.inner.id.to_string(),
-                column: f.name.clone(),
-                others: Vec::new(),
-            })?;
-            if col.column_type() != f.column_type {
-                return Err(self.wrong_type(f, col.column_type().name()));
-            }
+            let col = frame.column(&f.name)?;
             if let Column::Numeric(c) = col
                 && let Some(row) = c.raw().iter().position(|v| v.is_infinite())
             {

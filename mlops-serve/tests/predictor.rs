@@ -4,7 +4,7 @@
 mod common;
 
 use mlops_core::data::Value;
-use mlops_serve::{CorrelationId, Error, Predictor, Record};
+use mlops_serve::{CorrelationId, Error, Predictor, Record, TypeMismatch, UnknownCategories};
 
 fn assert_send_sync<T: Send + Sync + 'static>() {}
 
@@ -112,9 +112,10 @@ fn typed_errors_and_unknown_categories() {
             model,
             column,
             others,
+            wrong_type,
         }) => {
             assert_eq!((model.as_str(), column.as_str()), ("churn/1", "tenure"));
-            assert!(others.is_empty());
+            assert!(others.is_empty() && wrong_type.is_empty());
         }
         other => panic!("expected MissingColumn, got {other:?}"),
     }
@@ -323,4 +324,245 @@ fn multiclass_packages_serve_class_probabilities() {
         }
         assert_eq!(fields[4], classes[idx[row]], "row {row}");
     }
+}
+
+/// Several absent and several wrong-typed columns: one error names them all,
+/// for a record and for a frame.
+#[test]
+fn one_error_names_every_missing_and_wrong_typed_column() {
+    let t = common::telco();
+    let p = common::predictor(&t, common::logistic(&t), "churn", 1);
+    let mismatch = |column: &str, expected, found| TypeMismatch {
+        column: column.to_owned(),
+        expected,
+        found,
+    };
+    // Wrong types only: WrongType lists every one, in signature order.
+    let wrong = base_record()
+        .text("tenure", "twelve")
+        .number("Contract", 1.0)
+        .text("MonthlyCharges", "cheap");
+    match p.predict(&wrong) {
+        Err(Error::WrongType {
+            column,
+            expected,
+            found,
+            others,
+            ..
+        }) => {
+            assert_eq!(
+                (column.as_str(), expected, found),
+                ("tenure", "numeric", "text")
+            );
+            assert_eq!(
+                others,
+                [
+                    mismatch("Contract", "categorical", "number"),
+                    mismatch("MonthlyCharges", "numeric", "text"),
+                ]
+            );
+        }
+        other => panic!("expected WrongType, got {other:?}"),
+    }
+    let text = p.predict(&wrong).expect_err("wrong types").to_string();
+    assert!(text.contains("3 input columns have the wrong type"), "{text}");
+    // Missing and wrong-typed together: MissingColumn carries both lists.
+    let gone = ["gender", "Partner", "TotalCharges"];
+    let both: Record<'_> = wrong.iter().filter(|(n, _)| !gone.contains(n)).collect();
+    let err = p.predict(&both).expect_err("missing and wrong");
+    let text = err.to_string();
+    match err {
+        Error::MissingColumn {
+            column,
+            others,
+            wrong_type,
+            ..
+        } => {
+            assert_eq!(column, "gender");
+            assert_eq!(others, ["Partner", "TotalCharges"]);
+            assert_eq!(wrong_type.len(), 3, "{wrong_type:?}");
+            assert_eq!(wrong_type[1], mismatch("Contract", "categorical", "number"));
+        }
+        other => panic!("expected MissingColumn, got {other:?}"),
+    }
+    assert!(text.contains("3 input columns are missing"), "{text}");
+    assert!(text.contains("3 columns have the wrong type"), "{text}");
+    for column in gone.iter().chain(&["tenure", "Contract", "MonthlyCharges"]) {
+        assert!(text.contains(&format!("`{column}`")), "{column} in {text}");
+    }
+
+    // A frame: two columns dropped, two re-typed.
+    let cols: Vec<(String, mlops_core::data::Column)> = t
+        .test
+        .columns()
+        .filter(|(n, _)| !["gender", "Partner"].contains(n))
+        .map(|(n, c)| {
+            let c = match n {
+                // A numeric column as text, a categorical one as numbers.
+                "tenure" => mlops_core::data::Column::Categorical(
+                    mlops_core::data::CategoricalColumn::from_options(
+                        (0..t.test.n_rows()).map(|_| Some("twelve")),
+                    ),
+                ),
+                "Contract" => mlops_core::data::Column::Numeric(
+                    mlops_core::data::NumericColumn::from_raw(vec![1.0; t.test.n_rows()]),
+                ),
+                _ => c.clone(),
+            };
+            (n.to_owned(), c)
+        })
+        .collect();
+    let frame = mlops_core::data::Frame::new(cols).expect("frame");
+    match p.predict_frame(&frame) {
+        Err(Error::MissingColumn {
+            column,
+            others,
+            wrong_type,
+            ..
+        }) => {
+            assert_eq!((column.as_str(), others.as_slice()), ("gender", &["Partner".to_owned()][..]));
+            assert_eq!(
+                wrong_type,
+                [
+                    mismatch("tenure", "numeric", "categorical"),
+                    mismatch("Contract", "categorical", "numeric"),
+                ]
+            );
+        }
+        other => panic!("expected MissingColumn, got {other:?}"),
+    }
+    let full = mlops_core::data::Frame::new(
+        t.test
+            .columns()
+            .filter(|(n, _)| ["gender", "Partner"].contains(n))
+            .map(|(n, c)| (n.to_owned(), c.clone()))
+            .chain(frame.columns().map(|(n, c)| (n.to_owned(), c.clone())))
+            .collect(),
+    )
+    .expect("frame");
+    match p.predict_frame(&full) {
+        Err(Error::WrongType { column, others, .. }) => {
+            assert_eq!(column, "tenure");
+            assert_eq!(others, [mismatch("Contract", "categorical", "numeric")]);
+        }
+        other => panic!("expected WrongType, got {other:?}"),
+    }
+}
+
+/// `UnknownCategories` on real Telco rows: `"month-to-month"` (wrong case).
+#[test]
+fn unknown_categories_policy_on_telco_rows() {
+    let t = common::telco();
+    let p = common::predictor(&t, common::logistic(&t), "churn", 1);
+    assert_eq!(p.unknown_categories(), UnknownCategories::Report);
+    let typo = base_record().text("Contract", "month-to-month");
+
+    // Report (default): scored in the unknown bucket and counted.
+    let reported = p.predict(&typo).expect("report");
+    assert_eq!(reported.unknown_categories, 1);
+
+    // Ignore: the same score, not counted, not in the monitor.
+    let ignore = p.clone().with_unknown_categories(UnknownCategories::Ignore);
+    let ignored = ignore.predict(&typo).expect("ignore");
+    assert_eq!(ignored.value, reported.value);
+    assert_eq!(ignored.unknown_categories, 0);
+    assert_eq!(p.monitor().snapshot().unknown_categories, 1);
+
+    // Error: refused, naming the column, the value and the known values.
+    let strict = p.clone().with_unknown_categories("error".parse().expect("policy"));
+    match strict.predict(&typo) {
+        Err(Error::UnknownCategory {
+            model,
+            column,
+            value,
+            row,
+            known,
+            n_known,
+        }) => {
+            assert_eq!(model, "churn/1");
+            assert_eq!((column.as_str(), value.as_str(), row), ("Contract", "month-to-month", None));
+            assert_eq!(known, ["Month-to-month", "One year", "Two year"]);
+            assert_eq!(n_known, 3);
+        }
+        other => panic!("expected UnknownCategory, got {other:?}"),
+    }
+    let err = strict.predict(&typo).expect_err("error");
+    assert!(err.is_input_error());
+    let text = err.to_string();
+    assert!(
+        text.contains("`Contract`") && text.contains("`month-to-month`") && text.contains("`Month-to-month`"),
+        "{text}"
+    );
+    // Known rows still score under Error; the refusals count as errors.
+    assert_eq!(strict.predict(&base_record()).expect("known").value, p.predict(&base_record()).expect("known").value);
+    assert_eq!(p.monitor().snapshot().errors["unknown_category"], 2);
+
+    // A column with more than ten known values lists ten and says how many more.
+    let wide = {
+        let mut b = mlops_core::features::FeatureSpec::new();
+        b = b.categorical(mlops_core::features::CategoricalFeature::new("code"));
+        let codes: Vec<String> = (0..14).map(|i| format!("c{i:02}")).collect();
+        let frame = mlops_core::data::Frame::new(vec![
+            (
+                "code".into(),
+                mlops_core::data::Column::Categorical(mlops_core::data::CategoricalColumn::from_options(
+                    codes.iter().map(|c| Some(c.as_str())),
+                )),
+            ),
+        ])
+        .expect("frame");
+        let features = b.fit(&frame).expect("fit");
+        let n = features.n_outputs();
+        let model = mlops_core::model::InferenceModel::Linear(
+            mlops_core::model::LinearModel::new(vec![0.0; n], 0.0, mlops_core::model::Link::Logistic).expect("linear"),
+        );
+        Predictor::builder("codes", features, model)
+            .unknown_categories(UnknownCategories::Error)
+            .build()
+            .expect("build")
+    };
+    let text = wide
+        .predict(&Record::new().text("code", "zz"))
+        .expect_err("unknown")
+        .to_string();
+    assert!(text.contains("`c09` and 4 more"), "{text}");
+    assert!(!text.contains("`c10`"), "{text}");
+
+    // A frame: Report counts, Ignore does not, Error fails it naming the row.
+    let mut contract: Vec<Option<String>> = t
+        .test
+        .categorical("Contract")
+        .expect("contract")
+        .iter()
+        .map(|v| v.map(str::to_owned))
+        .collect();
+    contract[5] = Some("month-to-month".into());
+    contract[9] = Some("two year".into());
+    let cols: Vec<(String, mlops_core::data::Column)> = t
+        .test
+        .columns()
+        .map(|(n, c)| {
+            let c = if n == "Contract" {
+                mlops_core::data::Column::Categorical(mlops_core::data::CategoricalColumn::from_options(
+                    contract.iter().map(Option::as_deref),
+                ))
+            } else {
+                c.clone()
+            };
+            (n.to_owned(), c)
+        })
+        .collect();
+    let frame = mlops_core::data::Frame::new(cols).expect("frame");
+    let reported = p.predict_frame(&frame).expect("report");
+    assert_eq!(reported.unknown_categories, 2);
+    let ignored = ignore.predict_frame(&frame).expect("ignore");
+    assert_eq!(ignored.unknown_categories, 0);
+    assert_eq!(ignored.values, reported.values);
+    match strict.predict_frame(&frame) {
+        Err(Error::UnknownCategory { column, value, row, .. }) => {
+            assert_eq!((column.as_str(), value.as_str(), row), ("Contract", "month-to-month", Some(5)));
+        }
+        other => panic!("expected UnknownCategory, got {other:?}"),
+    }
+    assert!(strict.predict_frame(&t.test).is_ok(), "a frame of known values scores");
 }

@@ -569,6 +569,69 @@ impl FittedFeatures {
             .map(|f| f.categories.as_slice())
     }
 
+    /// Every category of a categorical feature seen in training: the kept
+    /// ones (sorted), then the rare ones sent to the unknown bucket
+    /// (sorted). A value outside this list is what
+    /// [`transform_row`](Self::transform_row) counts as unseen.
+    pub fn seen_categories(&self, column: &str) -> Option<impl Iterator<Item = &str> + '_> {
+        self.repr
+            .categorical
+            .iter()
+            .find(|f| f.column == column)
+            .map(|f| f.categories.iter().chain(&f.rare).map(String::as_str))
+    }
+
+    /// The first categorical value of `row` (one value per
+    /// [`input_columns`](Self::input_columns) entry) never seen in
+    /// training, in output order: its input position and the value. `None`
+    /// when [`transform_row`](Self::transform_row) would count no unseen
+    /// category (or `row` has the wrong length).
+    pub fn first_unseen<'v>(&self, row: &[Value<'v>]) -> Option<(usize, &'v str)> {
+        self.steps.iter().find_map(|step| match step {
+            Step::OneHot { input, lookup, .. } => match row.get(*input) {
+                Some(Value::Text(s)) if lookup.get(s).is_none() => Some((*input, *s)),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
+    /// The first cell of `frame` whose category was never seen in training
+    /// (in output order, then row order): its input position, row and
+    /// value. `None` when [`transform`](Self::transform) would count no
+    /// unseen category. Errors as [`transform`](Self::transform) for a
+    /// frame without the input columns.
+    pub fn first_unseen_in_frame<'f>(
+        &self,
+        frame: &'f Frame,
+    ) -> Result<Option<(usize, usize, &'f str)>> {
+        let columns = self.resolve(frame)?;
+        for step in &self.steps {
+            let Step::OneHot { input, lookup, .. } = step else {
+                continue;
+            };
+            let Column::Categorical(c) = columns[*input] else {
+                continue;
+            };
+            let unseen: Vec<bool> = c
+                .dictionary()
+                .iter()
+                .map(|s| lookup.get(s).is_none())
+                .collect();
+            if !unseen.contains(&true) {
+                continue;
+            }
+            let hit = c.codes().iter().enumerate().find(|&(_, &code)| {
+                code != MISSING_CODE && unseen.get(code as usize).copied().unwrap_or(false)
+            });
+            if let Some((row, &code)) = hit {
+                let value = c.dictionary().get(code as usize).unwrap_or("");
+                return Ok(Some((*input, row, value)));
+            }
+        }
+        Ok(None)
+    }
+
     /// Transforms every row of `frame` into an `n_rows x n_outputs` matrix.
     /// The frame needs the [`input_columns`](Self::input_columns) (by name,
     /// with their types); other columns are ignored.

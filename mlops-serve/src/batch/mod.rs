@@ -10,6 +10,16 @@
 //! the columns `line`, `column`, `reason` followed by the record's own
 //! fields, so a fixed file can be scored again after dropping three columns.
 //!
+//! A category never seen in training is scored in its unknown bucket and
+//! counted ([`UnknownCategories::Report`], the default), scored without
+//! counting (`Ignore`), or, under `Error`, rejects its row like any other
+//! bad row: it goes to the rejects output with its line (CSV) or row
+//! (frame, Parquet) number, column and a reason naming the value and up to
+//! ten known values, and counts against [`BatchConfig::max_reject_ratio`]
+//! (0 by default, so the job fails at the end with
+//! [`Error::TooManyRejects`] unless a ratio allows it). A row is never
+//! dropped silently.
+//!
 //! Memory is bounded by the configuration, not the input: at most
 //! [`BatchConfig::in_flight`] chunks of [`BatchConfig::chunk_rows`] records
 //! exist at once (read, being scored, or waiting to be written in order).
@@ -40,6 +50,7 @@ pub use frame::FrameReject;
 pub(crate) use model::argmax;
 
 use crate::error::{Error, Result};
+use crate::unknown::UnknownCategories;
 use chunk::{ChunkOut, push_field};
 use model::Model;
 use plan::Plan;
@@ -56,6 +67,7 @@ pub struct BatchConfig {
     delimiter: u8,
     drift: bool,
     drift_options: DriftOptions,
+    unknown_categories: UnknownCategories,
 }
 
 impl Default for BatchConfig {
@@ -67,7 +79,8 @@ impl Default for BatchConfig {
 impl BatchConfig {
     /// Defaults: 8,192 records per chunk, `2 x threads + 2` chunks in
     /// flight, no rejected row allowed (ratio 0), rayon's global pool, no id
-    /// column, comma-separated, drift report on.
+    /// column, comma-separated, drift report on, unknown categories
+    /// reported ([`UnknownCategories::Report`]).
     pub fn new() -> Self {
         BatchConfig {
             chunk_rows: 8192,
@@ -78,6 +91,7 @@ impl BatchConfig {
             delimiter: b',',
             drift: true,
             drift_options: DriftOptions::default(),
+            unknown_categories: UnknownCategories::default(),
         }
     }
 
@@ -132,6 +146,19 @@ impl BatchConfig {
     pub fn drift_options(mut self, options: DriftOptions) -> Self {
         self.drift_options = options;
         self
+    }
+
+    /// What to do with a category never seen in training (see the
+    /// [module docs](crate::batch)): `Report` (default) scores and counts it,
+    /// `Ignore` scores it without counting, `Error` rejects the row.
+    pub fn unknown_categories(mut self, policy: UnknownCategories) -> Self {
+        self.unknown_categories = policy;
+        self
+    }
+
+    /// The unknown-category policy.
+    pub fn unknown_categories_policy(&self) -> UnknownCategories {
+        self.unknown_categories
     }
 
     fn validate(&self) -> Result<()> {
@@ -206,7 +233,8 @@ pub struct BatchSummary {
     /// Rows rejected.
     pub rejected: u64,
     /// Categorical values never seen in training (scored in the unknown
-    /// bucket).
+    /// bucket); 0 under [`UnknownCategories::Ignore`], and under `Error`
+    /// such rows are rejected instead.
     pub unknown_categories: u64,
     /// Wall-clock seconds.
     pub seconds: f64,
@@ -273,6 +301,7 @@ impl BatchScorer {
 
     pub(crate) fn from_model(model: Model, config: BatchConfig) -> Result<Self> {
         config.validate()?;
+        let model = model.with_unknown_categories(config.unknown_categories);
         let monitor = match (config.drift, model.profile()) {
             (true, Some(profile)) => Some(DriftMonitor::new(
                 profile,

@@ -7,6 +7,7 @@ use mlops_core::features::FittedFeatures;
 use mlops_core::model::InferenceModel;
 
 use crate::error::{Error, Result};
+use crate::unknown::{UnknownCategories, unknown_error};
 
 /// Fitted features, model, decision threshold and training profile.
 #[derive(Debug, Clone)]
@@ -20,6 +21,7 @@ pub(crate) struct Model {
     /// The class labels of a multiclass model, in output order; empty for
     /// single-output models.
     classes: Vec<String>,
+    unknown: UnknownCategories,
 }
 
 impl Model {
@@ -47,6 +49,7 @@ impl Model {
             profile,
             inputs,
             classes: Vec::new(),
+            unknown: UnknownCategories::default(),
         })
     }
 
@@ -65,6 +68,12 @@ impl Model {
         }
         self.classes = classes;
         Ok(self)
+    }
+
+    /// Sets the unknown-category policy.
+    pub(crate) fn with_unknown_categories(mut self, policy: UnknownCategories) -> Self {
+        self.unknown = policy;
+        self
     }
 
     /// The class labels of a multiclass model (empty otherwise).
@@ -102,7 +111,8 @@ impl Model {
     /// Transforms one record (values in [`inputs`](Self::inputs) order)
     /// into `features` and checks the result is finite, so that predicting
     /// it cannot fail; returns the unseen-category count, or the offending
-    /// column and reason.
+    /// column and reason (under [`UnknownCategories::Error`], an unseen
+    /// category is such a reason).
     #[inline]
     pub(crate) fn prepare(
         &self,
@@ -113,6 +123,9 @@ impl Model {
             .features
             .transform_row(values, features)
             .map_err(explain)?;
+        if unknown > 0 && self.unknown == UnknownCategories::Error {
+            return Err(self.unknown_reject(values));
+        }
         if let Some(feature) = features.iter().position(|v| !v.is_finite()) {
             // The error a single-row prediction reports.
             return Err(explain(mlops_core::Error::NonFiniteInput {
@@ -121,7 +134,26 @@ impl Model {
                 value: features[feature],
             }));
         }
-        Ok(unknown)
+        Ok(self.unknown.counted(unknown))
+    }
+
+    /// The column and reason of a record refused for an unseen category.
+    #[cold]
+    fn unknown_reject(&self, values: &[Value<'_>]) -> (Option<String>, String) {
+        let (input, value) = self.features.first_unseen(values).unwrap_or((0, ""));
+        match unknown_error(&self.features, String::new(), input, value, None) {
+            Error::UnknownCategory {
+                column,
+                value,
+                known,
+                n_known,
+                ..
+            } => {
+                let reason = crate::error::unknown_reason(&value, &known, n_known);
+                (Some(column), reason)
+            }
+            other => (None, other.to_string()),
+        }
     }
 
     /// Predictions for prepared feature rows (row-major), [`n_scores`]

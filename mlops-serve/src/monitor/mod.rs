@@ -39,9 +39,10 @@ use crate::predictor::ModelId;
 
 /// Error kinds counted by the monitor (the `kind` label), see
 /// [`Error::kind`].
-pub const ERROR_KINDS: [&str; 8] = [
+pub const ERROR_KINDS: [&str; 9] = [
     "missing_column",
     "wrong_type",
+    "unknown_category",
     "non_finite",
     "arity",
     "invalid_config",
@@ -461,6 +462,12 @@ impl Monitor {
     /// everything seen since the last window (`None` without a profile or
     /// without rows) and starts a new window. When the dataset drifted, a
     /// [`RetrainReason::InputDrift`] trigger goes to `triggers`.
+    ///
+    /// The window holds bin counts, not raw values, so numeric columns are
+    /// tested with Jensen-Shannon on the profile's bins rather than the
+    /// KS / Wasserstein `mlops drift` and Evidently pick. For the drift of
+    /// one batch alone, with those methods and without closing this window,
+    /// use [`Predictor::predict_frame_with_drift`](crate::Predictor::predict_frame_with_drift).
     pub fn close_drift_window(&self, triggers: Option<&RetrainTriggers>) -> Option<DriftReport> {
         let template = self.drift_template.as_ref()?;
         let mut merged = template.clone();
