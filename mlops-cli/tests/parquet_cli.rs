@@ -33,32 +33,9 @@ fn s(p: &Path) -> &str {
 fn parquet_inputs_give_the_csv_answers() {
     let dir = tempfile::tempdir().unwrap();
     let (csv, parquet) = telco_pair(dir.path());
-    let train = |store: &Path, data: &Path| {
-        json_ok(
-            store,
-            &[
-                "--json",
-                "train",
-                "--data",
-                s(data),
-                "--target",
-                "Churn",
-                "--positive",
-                "Yes",
-                "--model",
-                "logreg",
-                "--seed",
-                "3",
-                "--register",
-                "churn",
-                "--drop",
-                "customerID",
-            ],
-        )
-    };
     let (store_csv, store_pq) = (dir.path().join("s1"), dir.path().join("s2"));
-    let a = train(&store_csv, &csv);
-    let b = train(&store_pq, &parquet);
+    let a = harness::train_churn_logreg(&store_csv, &csv);
+    let b = harness::train_churn_logreg(&store_pq, &parquet);
     assert_eq!(a["metrics"], b["metrics"]);
     assert_eq!(a["package_digest"], b["package_digest"]);
 
@@ -92,21 +69,7 @@ fn parquet_inputs_give_the_csv_answers() {
 
     // Scores: Parquet in, Parquet out equals CSV in, CSV out, bit for bit.
     let score = |input: &Path, output: &Path| {
-        json_ok(
-            &store_csv,
-            &[
-                "--json",
-                "score",
-                "--model",
-                "churn/1",
-                "--input",
-                s(input),
-                "--output",
-                s(output),
-                "--id-col",
-                "customerID",
-            ],
-        )
+        harness::score_ok(&store_csv, "churn/1", input, output, &["--id-col", "customerID"])
     };
     let (out_csv, out_pq) = (dir.path().join("o.csv"), dir.path().join("o.parquet"));
     let ra = score(&csv, &out_csv);

@@ -34,6 +34,32 @@ fn trained_store(dir: &Path, data: &Path) -> (PathBuf, ModelPackage) {
     (store, package)
 }
 
+/// `data` with the `column` cell of data line `row` (1-based, after the
+/// header) replaced by `edit(old)`, written to `dir/name`; returns the path
+/// and the new cell. Telco cells hold no commas.
+fn edit_cell(
+    data: &Path,
+    dir: &Path,
+    name: &str,
+    row: usize,
+    column: &str,
+    edit: impl FnOnce(&str) -> String,
+) -> (PathBuf, String) {
+    let mut lines: Vec<String> = std::fs::read_to_string(data)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let i = lines[0].split(',').position(|h| h == column).unwrap();
+    let mut fields: Vec<String> = lines[row].split(',').map(str::to_owned).collect();
+    fields[i] = edit(&fields[i]);
+    let cell = fields[i].clone();
+    lines[row] = fields.join(",");
+    let path = dir.join(name);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    (path, cell)
+}
+
 fn expected_scores(package: &ModelPackage, data: &Path) -> Vec<f64> {
     let frame = CsvReader::new()
         .column_type("TotalCharges", ColumnType::Numeric)
@@ -50,22 +76,12 @@ fn score_writes_ids_scores_labels_in_order_and_serve_answers_the_same() {
     let (store, package) = trained_store(dir.path(), &data);
     let expected = expected_scores(&package, &data);
     let out_path = dir.path().join("scores.csv");
-    let summary = json_ok(
+    let summary = harness::score_ok(
         &store,
-        &[
-            "--json",
-            "score",
-            "--model",
-            "churn/1",
-            "--input",
-            data.to_str().unwrap(),
-            "--output",
-            out_path.to_str().unwrap(),
-            "--id-col",
-            "customerID",
-            "--chunk-rows",
-            "64",
-        ],
+        "churn/1",
+        &data,
+        &out_path,
+        &["--id-col", "customerID", "--chunk-rows", "64"],
     );
     for key in ["rows", "rejected", "seconds", "drift"] {
         assert!(summary.get(key).is_some(), "summary lacks {key}: {summary}");
@@ -165,41 +181,15 @@ fn score_rejects_bad_rows_and_fails_past_the_ratio() {
     let dir = tempfile::tempdir().unwrap();
     let data = telco_subsample(dir.path());
     let (store, _) = trained_store(dir.path(), &data);
-    let mut lines: Vec<String> = std::fs::read_to_string(&data)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    let header: Vec<&str> = lines[0].split(',').collect();
-    let tenure = header.iter().position(|h| *h == "tenure").unwrap();
-    let mut f: Vec<String> = lines[9].split(',').map(str::to_owned).collect();
-    f[tenure] = "ten".into();
-    lines[9] = f.join(",");
-    let bad = dir.path().join("bad.csv");
-    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let (bad, _) = edit_cell(&data, dir.path(), "bad.csv", 9, "tenure", |_| "ten".into());
+    let rows = std::fs::read_to_string(&bad).unwrap().lines().count() - 1;
     let out_path = dir.path().join("out.csv");
     let rejects = dir.path().join("rejects.csv");
     let args = |ratio: &'static str| {
-        vec![
-            "--json".to_owned(),
-            "score".into(),
-            "--model".into(),
-            "churn/1".into(),
-            "--input".into(),
-            bad.to_str().unwrap().into(),
-            "--output".into(),
-            out_path.to_str().unwrap().into(),
-            "--rejects".into(),
-            rejects.to_str().unwrap().into(),
-            "--max-reject-ratio".into(),
-            ratio.into(),
-        ]
+        let extra = ["--rejects", rejects.to_str().unwrap(), "--max-reject-ratio", ratio];
+        harness::score_args("churn/1", &bad, &out_path, &extra)
     };
-    let strict: Vec<String> = args("0");
-    let out = mlops(
-        &store,
-        &strict.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let out = mlops(&store, &args("0"));
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -207,11 +197,7 @@ fn score_rejects_bad_rows_and_fails_past_the_ratio() {
         "{stderr}"
     );
     assert!(!out_path.exists(), "no output on failure");
-    let lenient: Vec<String> = args("0.01");
-    let summary = json_ok(
-        &store,
-        &lenient.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let summary = json_ok(&store, &args("0.01"));
     assert_eq!(summary["rejected"], 1);
     let rej = std::fs::read_to_string(&rejects).unwrap();
     assert!(
@@ -223,7 +209,7 @@ fn score_rejects_bad_rows_and_fails_past_the_ratio() {
     );
     assert_eq!(
         std::fs::read_to_string(&out_path).unwrap().lines().count(),
-        lines.len() - 1
+        rows
     );
     // A missing model is a one-line error.
     let out = mlops(
@@ -332,27 +318,7 @@ fn serve_runs_a_canary_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = telco_subsample(dir.path());
     let (store, _) = trained_store(dir.path(), &data);
-    json_ok(
-        &store,
-        &[
-            "--json",
-            "train",
-            "--data",
-            data.to_str().unwrap(),
-            "--target",
-            "Churn",
-            "--positive",
-            "Yes",
-            "--model",
-            "tree",
-            "--seed",
-            "3",
-            "--register",
-            "churn",
-            "--drop",
-            "customerID",
-        ],
-    );
+    harness::train_churn(&store, &data, "tree");
     let (server, base) = start_server(
         &store,
         &[
@@ -501,20 +467,12 @@ fn score_writes_class_probabilities_for_a_multiclass_model() {
         .frame;
     let expected = package.predict_proba_frame(&frame).unwrap();
     let out_path = dir.path().join("classes.csv");
-    let summary = json_ok(
+    let summary = harness::score_ok(
         &store,
-        &[
-            "--json",
-            "score",
-            "--model",
-            "contract/1",
-            "--input",
-            data.to_str().unwrap(),
-            "--output",
-            out_path.to_str().unwrap(),
-            "--id-col",
-            "customerID",
-        ],
+        "contract/1",
+        &data,
+        &out_path,
+        &["--id-col", "customerID"],
     );
     assert_eq!(summary["rejected"], 0);
     let text = std::fs::read_to_string(&out_path).unwrap();
@@ -537,4 +495,65 @@ fn score_writes_class_probabilities_for_a_multiclass_model() {
         n += 1;
     }
     assert_eq!(n, frame.n_rows());
+}
+
+/// `mlops score --unknown-categories`: a real Telco row with `Contract`
+/// in the wrong case is counted (`report`), scored silently (`ignore`), or
+/// rejected with its line, column and the known values (`error`).
+#[test]
+fn score_unknown_categories_report_ignore_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = telco_subsample(dir.path());
+    let (store, _) = trained_store(dir.path(), &data);
+    let (typo, value) = edit_cell(&data, dir.path(), "typo.csv", 4, "Contract", |_| {
+        "month-to-month".into()
+    });
+    let (out_path, rejects) = (dir.path().join("out.csv"), dir.path().join("rejects.csv"));
+    let score = |policy: &str, ratio: &str| {
+        let extra = [
+            "--rejects",
+            rejects.to_str().unwrap(),
+            "--max-reject-ratio",
+            ratio,
+            "--unknown-categories",
+            policy,
+        ];
+        mlops(&store, &harness::score_args("churn/1", &typo, &out_path, &extra))
+    };
+    let summary = |out: std::process::Output| -> Value {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let rows = std::fs::read_to_string(&typo).unwrap().lines().count() as u64 - 1;
+    let report = summary(score("report", "0"));
+    assert_eq!((report["unknown_categories"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(0)));
+    let ignore = summary(score("ignore", "0"));
+    assert_eq!((ignore["unknown_categories"].as_u64(), ignore["scored"].as_u64()), (Some(0), Some(rows)));
+    // Error: the row is rejected, never dropped silently; past the default
+    // ratio 0 the job fails naming it, and the rejects file says why.
+    std::fs::remove_file(&out_path).unwrap();
+    let out = score("error", "0");
+    harness::assert_error(&out, 1, &["1 of", "line 5", &format!("`{value}`"), "Month-to-month"]);
+    assert!(!out_path.exists(), "no output on failure");
+    let rej = std::fs::read_to_string(&rejects).unwrap();
+    let line = rej.lines().nth(1).unwrap();
+    assert!(
+        line.starts_with(&format!(
+            "5,Contract,\"category `{value}` was not seen in training; \
+             known values: `Month-to-month`, `One year`, `Two year`\","
+        )),
+        "{rej}"
+    );
+    let allowed = summary(score("error", "0.01"));
+    assert_eq!(
+        (allowed["rejected"].as_u64(), allowed["scored"].as_u64(), allowed["unknown_categories"].as_u64()),
+        (Some(1), Some(rows - 1), Some(0))
+    );
+    let bad = score("strict", "0");
+    assert_eq!(bad.status.code(), Some(2), "clap rejects an unknown policy");
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("`strict` is not one of report, error, ignore"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 }

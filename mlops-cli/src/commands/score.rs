@@ -14,7 +14,7 @@ use mlops_core::model::{ModelPackage, load_registered};
 use mlops_core::registry::Registry;
 use mlops_core::tracking::Tracker;
 use mlops_serve::batch::CsvProgress;
-use mlops_serve::{BatchConfig, BatchScorer};
+use mlops_serve::{BatchConfig, BatchScorer, UnknownCategories};
 use serde::Serialize;
 
 use super::Context;
@@ -50,6 +50,13 @@ pub struct ScoreArgs {
     /// Rows per parallel chunk.
     #[arg(long, default_value_t = 8192)]
     pub chunk_rows: usize,
+    /// A category never seen in training: `report` scores it in the unknown
+    /// bucket and counts it, `ignore` scores it without counting, `error`
+    /// rejects its row (to --rejects with its line and the known values;
+    /// counted against --max-reject-ratio, so with the default 0 the job
+    /// fails).
+    #[arg(long, default_value_t = UnknownCategories::Report, value_name = "report|error|ignore")]
+    pub unknown_categories: UnknownCategories,
 }
 
 /// What `mlops score` prints.
@@ -136,7 +143,8 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     };
     let mut config = BatchConfig::new()
         .chunk_rows(args.chunk_rows)
-        .max_reject_ratio(args.max_reject_ratio);
+        .max_reject_ratio(args.max_reject_ratio)
+        .unknown_categories(args.unknown_categories);
     if let Some(id) = &args.id_col {
         config = config.id_column(id.clone());
     }

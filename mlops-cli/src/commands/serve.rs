@@ -10,7 +10,7 @@ use mlops_core::registry::Registry;
 use mlops_core::tracking::Tracker;
 use mlops_serve::http::{ModelSlot, serve};
 use mlops_serve::rollout::{Canary, Shadow};
-use mlops_serve::{ModelHandle, Predictor};
+use mlops_serve::{ModelHandle, MonitorOptions, Predictor, UnknownCategories};
 use serde::Serialize;
 
 use super::Context;
@@ -50,6 +50,12 @@ pub struct ServeArgs {
     /// `/metrics` shows both versions and their agreement. Resolved once.
     #[arg(long, conflicts_with = "canary")]
     pub shadow: Option<String>,
+    /// A category never seen in training: `report` scores it in the unknown
+    /// bucket and counts it (`mlops_unknown_categories_total`), `ignore`
+    /// scores it without counting, `error` answers 400 naming the column,
+    /// the value and the known values. Applies to every side and version.
+    #[arg(long, default_value_t = UnknownCategories::Report, value_name = "report|error|ignore")]
+    pub unknown_categories: UnknownCategories,
     #[command(flatten)]
     pub limits: super::serve_limits::LimitArgs,
 }
@@ -60,17 +66,14 @@ fn is_file(model: &str) -> bool {
 }
 
 /// Loads `model` once: a package file or a registry reference.
-fn load_once(ctx: &Context, model: &str) -> Result<Predictor> {
+fn load_once(ctx: &Context, model: &str, policy: UnknownCategories) -> Result<Predictor> {
     if is_file(model) {
-        return Ok(Predictor::from_file(model)?);
+        return Ok(Predictor::from_file(model)?.with_unknown_categories(policy));
     }
     let store = ctx.open_existing_store()?;
     let registry = Registry::new(Arc::clone(&store));
-    Ok(Predictor::from_registry(
-        &registry,
-        &Tracker::new(store),
-        model,
-    )?)
+    Ok(Predictor::from_registry(&registry, &Tracker::new(store), model)?
+        .with_unknown_categories(policy))
 }
 
 #[derive(Serialize)]
@@ -83,10 +86,11 @@ struct Listening<'a> {
 pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
     let config = args.limits.config(args.max_body_bytes)?;
     let slot = ModelSlot::new();
+    let policy = args.unknown_categories;
     let mut _poller = None;
     if let Some(canary) = &args.canary {
-        let stable = load_once(ctx, &args.model)?;
-        let candidate = load_once(ctx, canary)?;
+        let stable = load_once(ctx, &args.model, policy)?;
+        let candidate = load_once(ctx, canary, policy)?;
         tracing::info!(
             stable = %stable.id(),
             canary = %candidate.id(),
@@ -100,22 +104,36 @@ pub fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
             args.canary_salt,
         )?));
     } else if let Some(challenger) = &args.shadow {
-        let primary = load_once(ctx, &args.model)?;
-        let challenger = load_once(ctx, challenger)?;
+        let primary = load_once(ctx, &args.model, policy)?;
+        let challenger = load_once(ctx, challenger, policy)?;
         tracing::info!(primary = %primary.id(), challenger = %challenger.id(), "serving a shadow");
         slot.shadow(Arc::new(Shadow::new(primary, challenger)));
     } else if is_file(&args.model) {
-        slot.load(Predictor::from_file(&args.model)?);
+        slot.load(load_once(ctx, &args.model, policy)?);
     } else {
         let store = ctx.open_existing_store()?;
         let registry = Registry::new(Arc::clone(&store));
         let tracker = Tracker::new(store);
         if args.model.contains('@') {
-            let handle = ModelHandle::follow(registry, tracker, &args.model)?;
+            // Every version the alias moves to gets the same policy.
+            let reg = registry.clone();
+            let handle = ModelHandle::with_loader(registry, &args.model, move |name, version| {
+                Predictor::from_registry_version(
+                    &reg,
+                    &tracker,
+                    name,
+                    version,
+                    &MonitorOptions::default(),
+                )
+                .map(|p| p.with_unknown_categories(policy))
+            })?;
             _poller = Some(handle.poll_every(Duration::from_secs(args.poll_seconds.max(1)))?);
             slot.follow(handle);
         } else {
-            slot.load(Predictor::from_registry(&registry, &tracker, &args.model)?);
+            slot.load(
+                Predictor::from_registry(&registry, &tracker, &args.model)?
+                    .with_unknown_categories(policy),
+            );
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

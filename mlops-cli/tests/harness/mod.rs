@@ -95,8 +95,16 @@ pub fn telco() -> String {
 }
 
 /// `mlops train` of a seeded logistic regression on `data` (Telco
-/// columns), registered as `churn` (version 1 in a fresh store).
-pub fn train_churn_logreg(store: &Path, data: &Path) {
+/// columns), registered as `churn` (version 1 in a fresh store); returns
+/// the JSON report.
+pub fn train_churn_logreg(store: &Path, data: &Path) -> Value {
+    train_churn(store, data, "logreg")
+}
+
+/// `mlops --json train` of learner `model` (seed 3) on `data` (Telco
+/// columns, `customerID` dropped), registered as the next version of
+/// `churn`; returns the JSON report.
+pub fn train_churn(store: &Path, data: &Path, model: &str) -> Value {
     json_ok(
         store,
         &[
@@ -109,7 +117,7 @@ pub fn train_churn_logreg(store: &Path, data: &Path) {
             "--positive",
             "Yes",
             "--model",
-            "logreg",
+            model,
             "--seed",
             "3",
             "--register",
@@ -117,5 +125,33 @@ pub fn train_churn_logreg(store: &Path, data: &Path) {
             "--drop",
             "customerID",
         ],
-    );
+    )
+}
+
+/// `--json score --model MODEL --input INPUT --output OUTPUT EXTRA...`: the
+/// arguments of an `mlops score` run.
+pub fn score_args<'a>(
+    model: &'a str,
+    input: &'a Path,
+    output: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "--json",
+        "score",
+        "--model",
+        model,
+        "--input",
+        input.to_str().expect("utf-8 path"),
+        "--output",
+        output.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// An `mlops score` run ([`score_args`]) that must succeed; its JSON
+/// summary.
+pub fn score_ok(store: &Path, model: &str, input: &Path, output: &Path, extra: &[&str]) -> Value {
+    json_ok(store, &score_args(model, input, output, extra))
 }
