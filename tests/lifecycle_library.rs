@@ -246,7 +246,10 @@ fn churn_lifecycle_through_the_facade() -> TestResult {
             known,
             ..
         }) => {
-            assert_eq!((column.as_str(), value.as_str()), ("Contract", "month-to-month"));
+            assert_eq!(
+                (column.as_str(), value.as_str()),
+                ("Contract", "month-to-month")
+            );
             assert!(known.iter().any(|k| k == "Month-to-month"), "{known:?}");
         }
         other => panic!("expected an unknown-category error, got {other:?}"),

@@ -69,7 +69,13 @@ fn parquet_inputs_give_the_csv_answers() {
 
     // Scores: Parquet in, Parquet out equals CSV in, CSV out, bit for bit.
     let score = |input: &Path, output: &Path| {
-        harness::score_ok(&store_csv, "churn/1", input, output, &["--id-col", "customerID"])
+        harness::score_ok(
+            &store_csv,
+            "churn/1",
+            input,
+            output,
+            &["--id-col", "customerID"],
+        )
     };
     let (out_csv, out_pq) = (dir.path().join("o.csv"), dir.path().join("o.parquet"));
     let ra = score(&csv, &out_csv);

@@ -186,7 +186,12 @@ fn score_rejects_bad_rows_and_fails_past_the_ratio() {
     let out_path = dir.path().join("out.csv");
     let rejects = dir.path().join("rejects.csv");
     let args = |ratio: &'static str| {
-        let extra = ["--rejects", rejects.to_str().unwrap(), "--max-reject-ratio", ratio];
+        let extra = [
+            "--rejects",
+            rejects.to_str().unwrap(),
+            "--max-reject-ratio",
+            ratio,
+        ];
         harness::score_args("churn/1", &bad, &out_path, &extra)
     };
     let out = mlops(&store, &args("0"));
@@ -518,22 +523,45 @@ fn score_unknown_categories_report_ignore_error() {
             "--unknown-categories",
             policy,
         ];
-        mlops(&store, &harness::score_args("churn/1", &typo, &out_path, &extra))
+        mlops(
+            &store,
+            &harness::score_args("churn/1", &typo, &out_path, &extra),
+        )
     };
     let summary = |out: std::process::Output| -> Value {
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let rows = std::fs::read_to_string(&typo).unwrap().lines().count() as u64 - 1;
     let report = summary(score("report", "0"));
-    assert_eq!((report["unknown_categories"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (
+            report["unknown_categories"].as_u64(),
+            report["rejected"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
     let ignore = summary(score("ignore", "0"));
-    assert_eq!((ignore["unknown_categories"].as_u64(), ignore["scored"].as_u64()), (Some(0), Some(rows)));
+    assert_eq!(
+        (
+            ignore["unknown_categories"].as_u64(),
+            ignore["scored"].as_u64()
+        ),
+        (Some(0), Some(rows))
+    );
     // Error: the row is rejected, never dropped silently; past the default
     // ratio 0 the job fails naming it, and the rejects file says why.
     std::fs::remove_file(&out_path).unwrap();
     let out = score("error", "0");
-    harness::assert_error(&out, 1, &["1 of", "line 5", &format!("`{value}`"), "Month-to-month"]);
+    harness::assert_error(
+        &out,
+        1,
+        &["1 of", "line 5", &format!("`{value}`"), "Month-to-month"],
+    );
     assert!(!out_path.exists(), "no output on failure");
     let rej = std::fs::read_to_string(&rejects).unwrap();
     let line = rej.lines().nth(1).unwrap();
@@ -546,13 +574,43 @@ fn score_unknown_categories_report_ignore_error() {
     );
     let allowed = summary(score("error", "0.01"));
     assert_eq!(
-        (allowed["rejected"].as_u64(), allowed["scored"].as_u64(), allowed["unknown_categories"].as_u64()),
+        (
+            allowed["rejected"].as_u64(),
+            allowed["scored"].as_u64(),
+            allowed["unknown_categories"].as_u64()
+        ),
         (Some(1), Some(rows - 1), Some(0))
     );
+    // `mlops serve --unknown-categories error`: a 400 naming the value.
+    let (server, base) = start_server(
+        &store,
+        &["--model", "churn/1", "--unknown-categories", "error"],
+    );
+    let head: String = std::fs::read_to_string(&typo)
+        .unwrap()
+        .lines()
+        .take(5)
+        .collect::<Vec<_>>()
+        .join("\n");
+    match ureq::post(&format!("{base}/invocations"))
+        .set("Content-Type", "text/csv")
+        .send_string(&head)
+    {
+        Err(ureq::Error::Status(400, r)) => {
+            let text = r.into_string().unwrap();
+            assert!(
+                text.contains("month-to-month") && text.contains("Contract"),
+                "{text}"
+            );
+        }
+        other => panic!("expected 400, got {other:?}"),
+    }
+    stop_server(server);
     let bad = score("strict", "0");
     assert_eq!(bad.status.code(), Some(2), "clap rejects an unknown policy");
     assert!(
-        String::from_utf8_lossy(&bad.stderr).contains("`strict` is not one of report, error, ignore"),
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("`strict` is not one of report, error, ignore"),
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );

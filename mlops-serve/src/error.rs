@@ -18,7 +18,11 @@ pub enum Error {
     /// One error names every problem of the input: all absent columns and,
     /// in [`wrong_type`](Error::MissingColumn::wrong_type), every present
     /// column of the wrong type.
-    #[error("model {model}: {}{}", missing_text(column, others), wrong_type_tail(wrong_type))]
+    #[error(
+        "model {model}: {}{}",
+        missing_text(column, others),
+        wrong_type_tail(wrong_type)
+    )]
     MissingColumn {
         /// The model (`NAME/VERSION`).
         model: String,
@@ -271,7 +275,11 @@ fn wrong_type_text(column: &str, expected: &str, found: &str, others: &[TypeMism
         return format!("column {}", mismatch_text(column, expected, found));
     }
     let all: Vec<String> = std::iter::once(mismatch_text(column, expected, found))
-        .chain(others.iter().map(|m| mismatch_text(&m.column, m.expected, m.found)))
+        .chain(
+            others
+                .iter()
+                .map(|m| mismatch_text(&m.column, m.expected, m.found)),
+        )
         .collect();
     format!(
         "{} input columns have the wrong type: {}",

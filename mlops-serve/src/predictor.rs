@@ -958,7 +958,13 @@ impl Predictor {
                 .first_unseen_in_frame(frame)
                 .map_err(|e| self.fail(e.into(), start))?;
             let (input, row, value) = first.unwrap_or((0, 0, ""));
-            let e = unknown_error(&inner.features, inner.id.to_string(), input, value, Some(row));
+            let e = unknown_error(
+                &inner.features,
+                inner.id.to_string(),
+                input,
+                value,
+                Some(row),
+            );
             return Err(self.fail(e, start));
         }
         let unknown = self.unknown.counted(unknown);

@@ -152,8 +152,17 @@ mod tests {
         ] {
             assert_eq!(p.to_string().parse::<UnknownCategories>().ok(), Some(p));
         }
-        assert_eq!("IGNORE".parse::<UnknownCategories>().ok(), Some(UnknownCategories::Ignore));
-        let err = "drop".parse::<UnknownCategories>().expect_err("not a policy");
-        assert!(err.to_string().contains("`drop` is not one of report, error, ignore"), "{err}");
+        assert_eq!(
+            "IGNORE".parse::<UnknownCategories>().ok(),
+            Some(UnknownCategories::Ignore)
+        );
+        let err = "drop"
+            .parse::<UnknownCategories>()
+            .expect_err("not a policy");
+        assert!(
+            err.to_string()
+                .contains("`drop` is not one of report, error, ignore"),
+            "{err}"
+        );
     }
 }

@@ -365,7 +365,10 @@ fn one_error_names_every_missing_and_wrong_typed_column() {
         other => panic!("expected WrongType, got {other:?}"),
     }
     let text = p.predict(&wrong).expect_err("wrong types").to_string();
-    assert!(text.contains("3 input columns have the wrong type"), "{text}");
+    assert!(
+        text.contains("3 input columns have the wrong type"),
+        "{text}"
+    );
     // Missing and wrong-typed together: MissingColumn carries both lists.
     let gone = ["gender", "Partner", "TotalCharges"];
     let both: Record<'_> = wrong.iter().filter(|(n, _)| !gone.contains(n)).collect();
@@ -420,7 +423,10 @@ fn one_error_names_every_missing_and_wrong_typed_column() {
             wrong_type,
             ..
         }) => {
-            assert_eq!((column.as_str(), others.as_slice()), ("gender", &["Partner".to_owned()][..]));
+            assert_eq!(
+                (column.as_str(), others.as_slice()),
+                ("gender", &["Partner".to_owned()][..])
+            );
             assert_eq!(
                 wrong_type,
                 [
@@ -469,7 +475,9 @@ fn unknown_categories_policy_on_telco_rows() {
     assert_eq!(p.monitor().snapshot().unknown_categories, 1);
 
     // Error: refused, naming the column, the value and the known values.
-    let strict = p.clone().with_unknown_categories("error".parse().expect("policy"));
+    let strict = p
+        .clone()
+        .with_unknown_categories("error".parse().expect("policy"));
     match strict.predict(&typo) {
         Err(Error::UnknownCategory {
             model,
@@ -480,7 +488,10 @@ fn unknown_categories_policy_on_telco_rows() {
             n_known,
         }) => {
             assert_eq!(model, "churn/1");
-            assert_eq!((column.as_str(), value.as_str(), row), ("Contract", "month-to-month", None));
+            assert_eq!(
+                (column.as_str(), value.as_str(), row),
+                ("Contract", "month-to-month", None)
+            );
             assert_eq!(known, ["Month-to-month", "One year", "Two year"]);
             assert_eq!(n_known, 3);
         }
@@ -490,11 +501,16 @@ fn unknown_categories_policy_on_telco_rows() {
     assert!(err.is_input_error());
     let text = err.to_string();
     assert!(
-        text.contains("`Contract`") && text.contains("`month-to-month`") && text.contains("`Month-to-month`"),
+        text.contains("`Contract`")
+            && text.contains("`month-to-month`")
+            && text.contains("`Month-to-month`"),
         "{text}"
     );
     // Known rows still score under Error; the refusals count as errors.
-    assert_eq!(strict.predict(&base_record()).expect("known").value, p.predict(&base_record()).expect("known").value);
+    assert_eq!(
+        strict.predict(&base_record()).expect("known").value,
+        p.predict(&base_record()).expect("known").value
+    );
     assert_eq!(p.monitor().snapshot().errors["unknown_category"], 2);
 
     // A column with more than ten known values lists ten and says how many more.
@@ -502,19 +518,24 @@ fn unknown_categories_policy_on_telco_rows() {
         let mut b = mlops_core::features::FeatureSpec::new();
         b = b.categorical(mlops_core::features::CategoricalFeature::new("code"));
         let codes: Vec<String> = (0..14).map(|i| format!("c{i:02}")).collect();
-        let frame = mlops_core::data::Frame::new(vec![
-            (
-                "code".into(),
-                mlops_core::data::Column::Categorical(mlops_core::data::CategoricalColumn::from_options(
+        let frame = mlops_core::data::Frame::new(vec![(
+            "code".into(),
+            mlops_core::data::Column::Categorical(
+                mlops_core::data::CategoricalColumn::from_options(
                     codes.iter().map(|c| Some(c.as_str())),
-                )),
+                ),
             ),
-        ])
+        )])
         .expect("frame");
         let features = b.fit(&frame).expect("fit");
         let n = features.n_outputs();
         let model = mlops_core::model::InferenceModel::Linear(
-            mlops_core::model::LinearModel::new(vec![0.0; n], 0.0, mlops_core::model::Link::Logistic).expect("linear"),
+            mlops_core::model::LinearModel::new(
+                vec![0.0; n],
+                0.0,
+                mlops_core::model::Link::Logistic,
+            )
+            .expect("linear"),
         );
         Predictor::builder("codes", features, model)
             .unknown_categories(UnknownCategories::Error)
@@ -543,9 +564,11 @@ fn unknown_categories_policy_on_telco_rows() {
         .columns()
         .map(|(n, c)| {
             let c = if n == "Contract" {
-                mlops_core::data::Column::Categorical(mlops_core::data::CategoricalColumn::from_options(
-                    contract.iter().map(Option::as_deref),
-                ))
+                mlops_core::data::Column::Categorical(
+                    mlops_core::data::CategoricalColumn::from_options(
+                        contract.iter().map(Option::as_deref),
+                    ),
+                )
             } else {
                 c.clone()
             };
@@ -559,10 +582,18 @@ fn unknown_categories_policy_on_telco_rows() {
     assert_eq!(ignored.unknown_categories, 0);
     assert_eq!(ignored.values, reported.values);
     match strict.predict_frame(&frame) {
-        Err(Error::UnknownCategory { column, value, row, .. }) => {
-            assert_eq!((column.as_str(), value.as_str(), row), ("Contract", "month-to-month", Some(5)));
+        Err(Error::UnknownCategory {
+            column, value, row, ..
+        }) => {
+            assert_eq!(
+                (column.as_str(), value.as_str(), row),
+                ("Contract", "month-to-month", Some(5))
+            );
         }
         other => panic!("expected UnknownCategory, got {other:?}"),
     }
-    assert!(strict.predict_frame(&t.test).is_ok(), "a frame of known values scores");
+    assert!(
+        strict.predict_frame(&t.test).is_ok(),
+        "a frame of known values scores"
+    );
 }

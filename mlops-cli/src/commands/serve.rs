@@ -72,8 +72,10 @@ fn load_once(ctx: &Context, model: &str, policy: UnknownCategories) -> Result<Pr
     }
     let store = ctx.open_existing_store()?;
     let registry = Registry::new(Arc::clone(&store));
-    Ok(Predictor::from_registry(&registry, &Tracker::new(store), model)?
-        .with_unknown_categories(policy))
+    Ok(
+        Predictor::from_registry(&registry, &Tracker::new(store), model)?
+            .with_unknown_categories(policy),
+    )
 }
 
 #[derive(Serialize)]
