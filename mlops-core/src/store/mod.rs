@@ -184,7 +184,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 }
 
 /// Opens a store from a location: a `postgres://` or `postgresql://` URL
-/// opens a [`PgStore`] (cargo feature `postgres`), anything else is a sled
+/// opens a `PgStore` (cargo feature `postgres`), anything else is a sled
 /// directory.
 pub fn open(url_or_path: &str) -> Result<SharedStore> {
     if url_or_path.starts_with("postgres://") || url_or_path.starts_with("postgresql://") {
